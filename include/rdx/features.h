@@ -1,0 +1,49 @@
+/* Feature identifiers, the feature table, and per-case extraction.
+ *
+ * Every feature rdx can compute has an enum RDX_F_<TAG> and a row in
+ * rdx/feature_list.h (tag, IBSI code, family, PyRadiomics name). A case's
+ * results are a double array indexed by that enum (NaN = not computed). */
+#ifndef RDX_FEATURES_H
+#define RDX_FEATURES_H
+
+#include <stddef.h>
+#include "rdx/error.h"
+#include "rdx/settings.h"
+#include "rdx/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+#define RDX_FEATURE(id, tag, code, family, pyname) RDX_F_##id,
+#include "rdx/feature_list.h"
+    RDX_F_COUNT
+} rdx_feature_id;
+
+typedef struct {
+    const char *tag;
+    const char *ibsi_code;
+    rdx_family_flag family;
+    const char *family_name;
+    const char *pyradiomics;
+} rdx_feature_def;
+
+const rdx_feature_def *rdx_feature_table(void); /* RDX_F_COUNT rows */
+
+/* Indices (rdx_feature_id) of the features the settings enable, in table order.
+ * Writes at most cap ids and returns how many there are. */
+size_t rdx_enabled_features(const rdx_settings *s, rdx_feature_id *ids, size_t cap);
+
+/* Run the whole pipeline on one case: calibration, resampling, re-segmentation,
+ * discretisation, then every enabled family. values[RDX_F_COUNT] receives the
+ * results (NaN for features not enabled). image and mask must share a grid
+ * (checked by the caller with rdx_grid_check_same). image_path names the case
+ * in error messages. The inputs are not modified. */
+rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
+                            const char *image_path, double *values, rdx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,85 @@
+/* Extraction settings: every IBSI preprocessing step and the feature families
+ * to compute. Defaults (rdx_settings_default) switch every optional step off,
+ * as IBSI does. Loaded from YAML by rdx_settings_load (see the README for the
+ * file format and datasets/settings/ for the IBSI configurations). */
+#ifndef RDX_SETTINGS_H
+#define RDX_SETTINGS_H
+
+#include <stddef.h>
+#include "rdx/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RDX_CALIB_MAX_PIECES 8
+
+/* Piecewise intensity calibration: piece p applies to x < upper[p] (the last
+ * piece to everything above the previous bound); y = c[0] + c[1]*x + c[2]*x*x. */
+typedef struct {
+    int n_pieces; /* 0 = no calibration */
+    double upper[RDX_CALIB_MAX_PIECES];
+    double c[RDX_CALIB_MAX_PIECES][3];
+} rdx_calibration;
+
+typedef enum { RDX_INTERP_NEAREST = 0, RDX_INTERP_LINEAR = 1, RDX_INTERP_CUBIC_SPLINE = 2 } rdx_interp;
+
+typedef struct {
+    int enabled;             /* 0 = keep the native grid */
+    int in_plane_only;       /* 1 = resample x and y only (2D configurations) */
+    double spacing[3];       /* target spacing in mm (z ignored when in_plane_only) */
+    rdx_interp image_interp; /* nearest | linear | cubic_spline */
+    rdx_interp mask_interp;  /* nearest | linear */
+    double mask_threshold;   /* partial-volume threshold: keep voxels with interpolated mask >= this */
+    int round_intensities;   /* round the interpolated image to the nearest integer */
+} rdx_resampling;
+
+typedef struct {
+    int range_enabled;
+    double range[2];      /* keep ROI voxels with range[0] <= x <= range[1]; +-INFINITY for open ends */
+    double outlier_sigma; /* 0 = off; else drop ROI voxels outside mean +- sigma*sd */
+} rdx_resegmentation;
+
+typedef enum {
+    RDX_DISC_NONE = 0,            /* intensities used as they are (must be integers >= 1 for texture) */
+    RDX_DISC_FIXED_BIN_NUMBER = 1,
+    RDX_DISC_FIXED_BIN_SIZE = 2
+} rdx_disc_method;
+
+typedef struct {
+    rdx_disc_method method;
+    int bin_number;     /* FBN */
+    double bin_width;   /* FBS */
+    int min_set;        /* FBS lower bound given explicitly (else: re-segmentation lower bound, else ROI min) */
+    double min_value;
+} rdx_discretisation;
+
+typedef enum { RDX_FAMILY_DIAG = 1u << 0, RDX_FAMILY_STAT = 1u << 1, RDX_FAMILY_IH = 1u << 2,
+               RDX_FAMILY_IVH = 1u << 3, RDX_FAMILY_LOC = 1u << 4 } rdx_family_flag;
+
+typedef struct {
+    int label;                     /* RDX_LABEL_ANY (-1) or the label value */
+    rdx_calibration calibration;
+    rdx_resampling resampling;
+    rdx_resegmentation resegmentation;
+    rdx_discretisation discretisation; /* texture and intensity histogram */
+    rdx_discretisation ivh;            /* intensity-volume histogram; NONE = discrete intensities, w = 1 */
+    int ivh_use_reseg_range;           /* 1 = IVH intensity range from the re-segmentation range (IBSI) */
+    unsigned families;                 /* bit set of rdx_family_flag */
+    size_t max_matrix_bytes;           /* refuse bin counts whose matrices would exceed this */
+} rdx_settings;
+
+void rdx_settings_default(rdx_settings *s);
+
+/* Parse a YAML settings file over the defaults. Unknown keys, wrong types and
+ * out-of-range values are errors that name the file, line and key. */
+rdx_status rdx_settings_load(const char *path, rdx_settings *s, rdx_error *err);
+
+/* Canonical YAML text of s (stored in the HDF5 store with the results).
+ * Returns a malloc'd string owned by the caller, or NULL on allocation failure. */
+char *rdx_settings_to_yaml(const rdx_settings *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
