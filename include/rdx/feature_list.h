@@ -1,6 +1,6 @@
 /* The feature table: one line per feature, in output order.
  *   RDX_FEATURE(ENUM, tag, IBSI code, family, PyRadiomics name)
- * tag is the IBSI reference tag (../shared/datasets/ibsi1/reference/*.csv);
+ * tag is the IBSI reference tag (the CSV files of ../shared/datasets/ibsi1/reference);
  * "-" means no IBSI code (diagnostics) or no PyRadiomics equivalent.
  * Include this file with RDX_FEATURE defined; it undefines it at the end. */
 RDX_FEATURE(IMG_DIM_X_INIT_IMG, "img_dim_x_init_img", "-", DIAG, "-")

@@ -41,17 +41,24 @@ void rdx_round_intensities(rdx_image *img);
  * outlier filter (mean +- sigma * population sd of the remaining voxels). */
 void rdx_resegment(const rdx_image *img, rdx_mask *int_mask, const rdx_resegmentation *r);
 
-/* Discretisation of ROI intensities into bins 1..n_bins.
- * lo/hi: the intensity range used (FBN: ROI min/max; FBS: lo = lower bound).
- * Voxels outside the mask get 0. bins has one entry per voxel of img. */
+/* Discretisation (IBSI 2.7) into bins 1..n_bins. The per-voxel rule is
+ * rdx_disc_bin in host/voxel_ops.h, shared with the CUDA kernels. */
 typedef struct {
+    rdx_disc_method method;
     int n_bins;   /* highest bin index that can occur */
-    double lo, hi;
-    double width; /* FBS width, or (hi - lo) / n_bins for FBN */
+    double lo;    /* FBN: ROI minimum; FBS: lower bound of bin 1; NONE: unused */
+    double hi;    /* FBN: ROI maximum; FBS: upper end of the range (ROI max if open) */
+    double width; /* FBS bin width; FBN (hi - lo) / n_bins; NONE 1 */
 } rdx_disc_info;
 
-rdx_status rdx_discretise(const rdx_image *img, const rdx_mask *roi, const rdx_discretisation *d,
-                          const rdx_resegmentation *reseg, int32_t *bins, rdx_disc_info *info,
+/* Set up the bins for ROI intensities whose range is [roi_min, roi_max]:
+ * FBN uses the ROI range; FBS starts at d->min_value when given, else at the
+ * re-segmentation lower bound when finite, else at roi_min. NONE requires
+ * integer intensities >= 1 (bins are the intensities). Fails with
+ * RDX_E_INVALID for NONE with non-integer or < 1 values, or RDX_E_NOMEM when
+ * n_bins exceeds max_bins. */
+rdx_status rdx_disc_setup(const rdx_discretisation *d, const rdx_resegmentation *reseg, double roi_min,
+                          double roi_max, int roi_all_integer, int max_bins, rdx_disc_info *info,
                           rdx_error *err);
 
 #ifdef __cplusplus

@@ -1,0 +1,39 @@
+/* Feature families computed on the CPU (one source file each). Each writes
+ * its features into values[], indexed by rdx_feature_id; none allocates
+ * memory it keeps or does I/O. */
+#ifndef RDX_HOST_FAMILIES_H
+#define RDX_HOST_FAMILIES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rdx/features.h"
+#include "rdx/preprocess.h"
+
+/* Intensity-based statistics (IBSI 3.3) of the n ROI intensities x.
+ * x is rearranged (order statistics are selected in place). */
+rdx_status rdx_family_intensity_stats(float *x, size_t n, double *values, rdx_error *err);
+
+/* Intensity histogram (IBSI 3.4) from the counts hist[1..n_bins] of the
+ * discretised ROI intensities (hist[0] unused). */
+void rdx_family_intensity_histogram(const int64_t *hist, int n_bins, double *values);
+
+/* Intensity-volume histogram (IBSI 3.5) of the n ROI intensities x, with the
+ * IVH discretisation of the settings and the re-segmentation range. */
+rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, double *values,
+                          rdx_error *err);
+
+/* Local intensity features (IBSI 3.2): means over 1 cm^3 spheres of the image
+ * centred on ROI voxels (roi is the intensity mask on img's grid). */
+rdx_status rdx_family_local_intensity(const rdx_image *img, const rdx_mask *roi, double *values,
+                                      rdx_error *err);
+
+/* Diagnostics (IBSI reference data sets): image geometry and intensities at
+ * a processing stage: 0 = initial, 1 = after interpolation. */
+void rdx_diag_image(const rdx_image *img, int stage, double *values);
+
+/* ROI diagnostics at stage 0 = initial, 1 = after interpolation, 2 = after
+ * re-segmentation: grid dims, bounding boxes, voxel counts, intensities. */
+void rdx_diag_roi(const rdx_image *img, const rdx_mask *int_mask, const rdx_mask *morph_mask, int stage,
+                  double *values);
+
+#endif

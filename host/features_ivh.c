@@ -1,0 +1,127 @@
+/* Intensity-volume histogram features (IBSI reference manual 3.5).
+ *
+ * ROI intensities are mapped onto a grid of discretised intensities
+ * X_d(k), k = 0..K, according to the IVH settings:
+ *   none (discrete intensities, w = 1): X_d(k) = lo + k, integers required;
+ *   fixed bin size w (continuous case): X_d(k) = lo + (k + 1/2) w, bin centres;
+ *   fixed bin number Ng (arbitrary units): X_d(k) = k + 1.
+ * lo/hi come from the re-segmentation range when use_resegmentation_range is
+ * set and the bound is finite, otherwise from the ROI minimum/maximum (FBN
+ * always uses the ROI range). The intensity fraction of grid point k is
+ * gamma_k = k / K, the volume fraction nu_k the fraction of ROI voxels with
+ * k' >= k. Then
+ *   V_x = nu at the smallest k with gamma_k >= x,
+ *   I_x = X_d at the smallest k with nu_k <= x (X_d(K + 1) when none). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "families.h"
+#include "order_stats.h"
+#include "voxel_ops.h"
+
+#define IVH_MAX_GRID 50000000
+
+typedef struct {
+    double lo, w;    /* X_d(k) = lo + (k + offset) * w */
+    double offset;
+    int64_t k_max;   /* K */
+    rdx_disc_info fbn;
+    int use_fbn;
+} ivh_grid;
+
+static int64_t grid_index(const ivh_grid *g, double x)
+{
+    if (g->use_fbn)
+        return rdx_disc_bin(x, &g->fbn) - 1;
+    int64_t k = (int64_t)floor((x - g->lo) / g->w);
+    return k < 0 ? 0 : (k > g->k_max ? g->k_max : k);
+}
+
+static rdx_status setup_grid(const rdx_settings *s, double mn, double mx, int all_integer, ivh_grid *g,
+                             rdx_error *err)
+{
+    const rdx_resegmentation *r = &s->resegmentation;
+    int use_range = s->ivh_use_reseg_range && r->range_enabled;
+    double lo = use_range && isfinite(r->range[0]) ? r->range[0] : mn;
+    double hi = use_range && isfinite(r->range[1]) ? r->range[1] : mx;
+    double kmax;
+    g->use_fbn = 0;
+    g->offset = 0.0;
+    g->w = 1.0;
+    switch (s->ivh.method) {
+    case RDX_DISC_FIXED_BIN_NUMBER:
+        g->use_fbn = 1;
+        g->fbn = (rdx_disc_info){RDX_DISC_FIXED_BIN_NUMBER, s->ivh.bin_number, mn, mx,
+                                 (mx - mn) / s->ivh.bin_number};
+        g->lo = 1.0;
+        kmax = s->ivh.bin_number - 1;
+        break;
+    case RDX_DISC_FIXED_BIN_SIZE:
+        if (s->ivh.min_set)
+            lo = s->ivh.min_value;
+        g->w = s->ivh.bin_width;
+        g->offset = 0.5;
+        /* A finite range upper bound closes the last bin; else the ROI maximum's bin. */
+        kmax = use_range && isfinite(r->range[1]) ? ceil((hi - lo) / g->w) - 1 : floor((mx - lo) / g->w);
+        g->lo = lo;
+        break;
+    default:
+        if (!all_integer)
+            return rdx_error_set(err, RDX_E_INVALID,
+                                 "intensity-volume histogram with method 'none' needs integer intensities; "
+                                 "set ivh.method to fixed_bin_size for continuous values (dose, SUV)");
+        g->lo = lo;
+        kmax = hi - lo;
+        break;
+    }
+    if (!(kmax >= 0 && kmax <= IVH_MAX_GRID))
+        return rdx_error_set(err, RDX_E_INVALID,
+                             "intensity-volume histogram: %.0f grid points (limit %d); use wider bins",
+                             kmax + 1, IVH_MAX_GRID);
+    g->k_max = (int64_t)kmax;
+    return RDX_OK;
+}
+
+rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, double *v, rdx_error *err)
+{
+    double mn = INFINITY, mx = -INFINITY;
+    int all_integer = 1;
+    for (size_t i = 0; i < n; i++) {
+        mn = fmin(mn, x[i]);
+        mx = fmax(mx, x[i]);
+        all_integer &= x[i] == floor(x[i]);
+    }
+    ivh_grid g = {0};
+    rdx_status st = setup_grid(s, mn, mx, all_integer, &g, err);
+    if (st)
+        return st;
+    int64_t K = g.k_max;
+    int64_t *ge = calloc((size_t)K + 2, sizeof *ge);
+    if (!ge)
+        return rdx_error_set(err, RDX_E_NOMEM, "intensity-volume histogram: out of memory");
+    for (size_t i = 0; i < n; i++)
+        ge[grid_index(&g, x[i])]++;
+    for (int64_t k = K - 1; k >= 0; k--) /* counts -> voxels at or above k */
+        ge[k] += ge[k + 1];
+
+    double nd = (double)n, vol_at[2], int_at[2];
+    const double frac[2] = {0.10, 0.90};
+    for (int f = 0; f < 2; f++) {
+        int64_t k = 0;
+        while (k < K && (double)k / (double)K < frac[f])
+            k++;
+        vol_at[f] = (K == 0 && frac[f] > 0) ? 0.0 : (double)ge[k] / nd;
+        k = 0;
+        while (k <= K && (double)ge[k] / nd > frac[f])
+            k++;
+        int_at[f] = g.lo + ((double)k + g.offset) * g.w;
+    }
+    free(ge);
+    v[RDX_F_IVH_V10] = vol_at[0];
+    v[RDX_F_IVH_V90] = vol_at[1];
+    v[RDX_F_IVH_I10] = int_at[0];
+    v[RDX_F_IVH_I90] = int_at[1];
+    v[RDX_F_IVH_DIFF_V10_V90] = vol_at[0] - vol_at[1];
+    v[RDX_F_IVH_DIFF_I10_I90] = int_at[0] - int_at[1];
+    return RDX_OK;
+}
