@@ -1,0 +1,280 @@
+/* `rdx extract`: features of one image/mask pair, or of every case of a
+ * manifest, into a long-form CSV or an HDF5 feature store. A failing case is
+ * reported (stderr, and as a failed row in the store) and the others go on. */
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "manifest.h"
+#include "rdx/rdx.h"
+
+static const char *extract_usage =
+    "Usage:\n"
+    "  rdx extract --image IMG --mask MASK [--label N] [--case-id ID] --settings FILE --out OUT.csv|OUT.h5\n"
+    "  rdx extract --manifest CASES.csv --settings FILE --out OUT.h5|OUT.csv\n"
+    "\n"
+    "Computes IBSI features (intensity statistics, intensity histogram, intensity-volume\n"
+    "histogram, local intensity peaks, processing diagnostics) inside the ROI mask.\n"
+    "\n"
+    "Options:\n"
+    "  --image IMG        image volume: NIfTI (.nii, .nii.gz) or NRRD (.nrrd, .nhdr)\n"
+    "  --mask MASK        ROI label image on the same grid as the image\n"
+    "  --label N          ROI label value in the mask (default: every non-zero voxel;\n"
+    "                     overrides mask.label of the settings)\n"
+    "  --case-id ID       name of the case in the output (default: the image file name)\n"
+    "  --manifest FILE    CSV with header case_id,image,mask[,label]; relative paths are\n"
+    "                     resolved against the manifest's folder\n"
+    "  --settings FILE    YAML settings (see README; datasets/settings/ has the IBSI ones)\n"
+    "  --out FILE         .csv: long form, header case_id,tag,value (overwritten);\n"
+    "                     .h5: HDF5 feature store (created, or appended to: cases already\n"
+    "                     stored as ok are skipped, so an interrupted run resumes)\n"
+    "  --threads N        OpenMP threads (default: all cores)\n"
+    "  -q, --quiet        no progress output\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Progress goes to stderr: a status line on a terminal, else one line per case.\n"
+    "Exit codes: 0 all cases ok; 1 some cases failed (the others are in the output);\n"
+    "2 usage error; 3 input error (single case, or settings/manifest unusable);\n"
+    "4 cannot write the output.\n"
+    "\n"
+    "Example:\n"
+    "  rdx extract --image ct.nii.gz --mask gtv.nii.gz --settings ibsi_config_A.yaml --out f.csv\n";
+
+typedef struct {
+    const char *image, *mask, *manifest, *settings, *out, *case_id;
+    int label, label_set, threads, quiet;
+} extract_args;
+
+static int parse_args(int argc, char **argv, extract_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            fputs(extract_usage, stdout);
+            exit(RDX_EXIT_OK);
+        }
+        if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) {
+            a->quiet = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "rdx extract: option %s needs a value (try rdx extract --help)\n", o);
+            return -1;
+        }
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(o, "--image")) a->image = v;
+        else if (!strcmp(o, "--mask")) a->mask = v;
+        else if (!strcmp(o, "--manifest")) a->manifest = v;
+        else if (!strcmp(o, "--settings")) a->settings = v;
+        else if (!strcmp(o, "--out")) a->out = v;
+        else if (!strcmp(o, "--case-id")) a->case_id = v;
+        else if (!strcmp(o, "--label") || !strcmp(o, "--threads")) {
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 0 || n > 1000000) {
+                fprintf(stderr, "rdx extract: %s expects a non-negative integer, got '%s'\n", o, v);
+                return -1;
+            }
+            if (o[2] == 'l') { a->label = (int)n; a->label_set = 1; }
+            else a->threads = (int)n;
+        } else {
+            fprintf(stderr, "rdx extract: unknown option '%s' (try rdx extract --help)\n", o);
+            return -1;
+        }
+    }
+    if (!a->settings || !a->out || (!a->manifest && (!a->image || !a->mask)) ||
+        (a->manifest && (a->image || a->mask))) {
+        fprintf(stderr, "rdx extract: give --settings, --out and either --image with --mask or --manifest "
+                        "(try rdx extract --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && !strcmp(s + n - m, suf);
+}
+
+/* Where results go: exactly one of csv / store is open. */
+typedef struct {
+    FILE *csv;
+    rdx_store *store;
+    const char *path;
+    rdx_feature_id ids[RDX_F_COUNT];
+    const char *tags[RDX_F_COUNT];
+    size_t n;
+} sink;
+
+static rdx_status sink_open(sink *k, const char *path, const rdx_settings *s, rdx_error *err)
+{
+    memset(k, 0, sizeof *k);
+    k->path = path;
+    k->n = rdx_enabled_features(s, k->ids, RDX_F_COUNT);
+    for (size_t i = 0; i < k->n; i++)
+        k->tags[i] = rdx_feature_table()[k->ids[i]].tag;
+    if (has_suffix(path, ".h5") || has_suffix(path, ".hdf5")) {
+        char *yaml = rdx_settings_to_yaml(s);
+        if (!yaml)
+            return rdx_error_set(err, RDX_E_NOMEM, "out of memory");
+        rdx_status st = rdx_store_open(path, k->tags, k->n, yaml, RDX_VERSION, &k->store, err);
+        free(yaml);
+        return st;
+    }
+    if (!has_suffix(path, ".csv"))
+        return rdx_error_set(err, RDX_E_IO, "%s: output must end in .csv or .h5", path);
+    k->csv = fopen(path, "w");
+    if (!k->csv)
+        return rdx_error_set(err, RDX_E_IO, "%s: cannot write: %s", path, strerror(errno));
+    fputs("case_id,tag,value\n", k->csv);
+    return RDX_OK;
+}
+
+static rdx_status sink_write(sink *k, const char *case_id, const double *values, const char *error_text,
+                             rdx_error *err)
+{
+    if (k->store) {
+        double row[RDX_F_COUNT];
+        for (size_t i = 0; i < k->n; i++)
+            row[i] = values[k->ids[i]];
+        return rdx_store_append(k->store, case_id, row, error_text, err);
+    }
+    if (error_text)
+        return RDX_OK; /* the CSV holds results only; failures are on stderr */
+    for (size_t i = 0; i < k->n; i++)
+        fprintf(k->csv, "%s,%s,%.17g\n", case_id, k->tags[i], values[k->ids[i]]);
+    if (fflush(k->csv))
+        return rdx_error_set(err, RDX_E_IO, "%s: write failed: %s", k->path, strerror(errno));
+    return RDX_OK;
+}
+
+static rdx_status sink_close(sink *k, rdx_error *err)
+{
+    if (k->store)
+        return rdx_store_close(k->store, err);
+    if (k->csv && fclose(k->csv))
+        return rdx_error_set(err, RDX_E_IO, "%s: write failed: %s", k->path, strerror(errno));
+    return RDX_OK;
+}
+
+/* Read one case and compute its features. */
+static rdx_status run_case(const rdx_case_spec *c, const rdx_settings *s, double *values, rdx_error *err)
+{
+    rdx_image img = {0};
+    rdx_mask mask = {0};
+    rdx_status st = rdx_image_read(c->image, &img, err);
+    if (!st)
+        st = rdx_mask_read(c->mask, c->label, &mask, err);
+    if (!st)
+        st = rdx_grid_check_same(&img.grid, c->image, &mask.grid, c->mask, err);
+    if (!st && rdx_mask_count(&mask) == 0)
+        st = c->label == RDX_LABEL_ANY
+                 ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
+                 : rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask has no voxel with label %d", c->mask,
+                                 c->label);
+    if (!st)
+        st = rdx_extract_case(&img, &mask, s, c->image, values, err);
+    rdx_image_free(&img);
+    rdx_mask_free(&mask);
+    return st;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Terminal: one rewritten status line; otherwise one line per case. */
+static void report_progress(size_t done, size_t total, double t0, const char *case_id, double case_s,
+                            const char *error_text, int tty)
+{
+    double elapsed = now_seconds() - t0, rate = done / (elapsed > 0 ? elapsed : 1e-9);
+    double eta = (double)(total - done) / (rate > 0 ? rate : 1e-9);
+    if (error_text)
+        fprintf(stderr, "%scase %s failed: %s\n", tty ? "\r\033[K" : "", case_id, error_text);
+    if (tty)
+        fprintf(stderr, "\r\033[K%zu/%zu cases  %.2f cases/s  ETA %.0f s%s", done, total, rate, eta,
+                done == total ? "\n" : "");
+    else if (!error_text)
+        fprintf(stderr, "[%zu/%zu] %s ok %.2f s (%.2f cases/s, ETA %.0f s)\n", done, total, case_id, case_s,
+                rate, eta);
+}
+
+int rdx_cli_extract(int argc, char **argv)
+{
+    extract_args a;
+    if (parse_args(argc, argv, &a))
+        return RDX_EXIT_USAGE;
+    if (a.threads > 0)
+        omp_set_num_threads(a.threads);
+    rdx_error err = {0};
+    rdx_settings s;
+    rdx_settings_default(&s);
+    if (rdx_settings_load(a.settings, &s, &err)) {
+        fprintf(stderr, "rdx extract: %s\n", err.msg);
+        return RDX_EXIT_INPUT;
+    }
+    if (a.label_set)
+        s.label = a.label;
+    rdx_manifest cases;
+    rdx_status st = a.manifest ? rdx_manifest_read(a.manifest, s.label, &cases, &err)
+                               : rdx_manifest_single(a.case_id, a.image, a.mask, s.label, &cases, &err);
+    if (st) {
+        fprintf(stderr, "rdx extract: %s\n", err.msg);
+        return RDX_EXIT_INPUT;
+    }
+    sink out;
+    if (sink_open(&out, a.out, &s, &err)) {
+        fprintf(stderr, "rdx extract: %s\n", err.msg);
+        sink_close(&out, &err);
+        rdx_manifest_free(&cases);
+        return err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT ? RDX_EXIT_INPUT : RDX_EXIT_OUTPUT;
+    }
+    int tty = isatty(fileno(stderr)) && !a.quiet;
+    size_t failed = 0, skipped = 0;
+    int output_failed = 0;
+    double t0 = now_seconds();
+    for (size_t i = 0; i < cases.n && !output_failed; i++) {
+        const rdx_case_spec *c = &cases.items[i];
+        if (out.store && rdx_store_case_status(out.store, c->case_id) == 0) {
+            skipped++;
+            continue;
+        }
+        double values[RDX_F_COUNT], t_case = now_seconds();
+        rdx_error case_err = {0};
+        st = run_case(c, &s, values, &case_err);
+        if (st)
+            failed++;
+        if (sink_write(&out, c->case_id, values, st ? case_err.msg : NULL, &err)) {
+            fprintf(stderr, "rdx extract: %s\n", err.msg);
+            output_failed = 1;
+        }
+        if (!a.quiet || st)
+            report_progress(i + 1, cases.n, t0, c->case_id, now_seconds() - t_case, st ? case_err.msg : NULL,
+                            tty);
+    }
+    if (sink_close(&out, &err)) {
+        fprintf(stderr, "rdx extract: %s\n", err.msg);
+        output_failed = 1;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "rdx extract: %zu cases, %zu ok, %zu failed%s%zu skipped (already in the store); "
+                        "results in %s\n",
+                cases.n, cases.n - failed - skipped, failed, ", ", skipped, a.out);
+    int single = !a.manifest;
+    rdx_manifest_free(&cases);
+    if (output_failed)
+        return RDX_EXIT_OUTPUT;
+    if (failed)
+        return single ? RDX_EXIT_INPUT : RDX_EXIT_CASES_FAILED;
+    return RDX_EXIT_OK;
+}

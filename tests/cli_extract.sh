@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# rdx extract end to end: outputs (CSV, HDF5 store read back by h5py), resumed
+# runs, and every kind of bad input (a real broken file each): one clear line
+# naming the file, a non-zero exit, and in a manifest run the other cases complete.
+set -u
+RDX=${RDX_CLI:-build/rdx}
+SRC=${RDX_SOURCE_DIR:-.}
+D=$SRC/datasets
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+SET=$D/settings/ibsi_digital_phantom.yaml
+IMG=$D/ibsi_digital_phantom/image.nii.gz
+MASK=$D/ibsi_digital_phantom/mask.nii.gz
+
+# expect_error NAME EXIT PATTERN -- rdx args...: exit code and one stderr line naming the problem.
+expect_error() {
+  local name=$1 code=$2 pattern=$3; shift 4
+  "$RDX" "$@" >"$T/out" 2>"$T/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then bad "$name: exit $rc, want $code ($(head -c 300 "$T/err"))"; return; fi
+  if grep -q -- "$pattern" "$T/err"; then ok; else bad "$name: stderr lacks '$pattern': $(cat "$T/err")"; fi
+}
+
+# --- good single case to CSV: the header and a value checked against the IBSI table
+"$RDX" extract --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/dp.csv" -q
+[ $? -eq 0 ] && ok || bad "single case exit"
+[ "$(head -1 "$T/dp.csv")" = "case_id,tag,value" ] && ok || bad "csv header"
+# IBSI digital phantom: stat_mean 2.15, ih_entropy 1.27 (3 significant digits)
+awk -F, '$2=="stat_mean" && ($3 < 2.145 || $3 > 2.155) {exit 1} $2=="ih_entropy" && ($3 < 1.265 || $3 > 1.275) {exit 1}' "$T/dp.csv" \
+  && ok || bad "csv values"
+grep -q '^image.nii.gz,stat_mean,' "$T/dp.csv" && ok || bad "default case id is the image file name"
+
+# --- usage errors
+expect_error "no args" 2 "give --settings" -- extract
+expect_error "unknown option" 2 "unknown option '--bogus'" -- extract --bogus 1
+expect_error "bad label" 2 "non-negative integer" -- extract --image "$IMG" --mask "$MASK" --label x --settings "$SET" --out "$T/x.csv"
+"$RDX" extract --help | grep -q "case_id,image,mask" && ok || bad "extract --help"
+"$RDX" --help | grep -q "Exit codes" && ok || bad "rdx --help"
+
+# --- bad inputs, single case: exit 3 and a message that names the file
+single() { expect_error "$1" 3 "$2" -- extract --image "$3" --mask "${4:-$MASK}" --settings "${5:-$SET}" --out "$T/x.csv"; }
+single "missing image" "nonexistent.nii.gz" "$D/bad/nonexistent.nii.gz"
+single "truncated nifti" "truncated.nii.gz" "$D/bad/truncated.nii.gz"
+single "corrupt gzip" "corrupt.nii.gz" "$D/bad/corrupt.nii.gz"
+single "not nifti" "not_nifti.nii" "$D/bad/not_nifti.nii"
+single "complex voxels" "complex.nii" "$D/bad/complex.nii"
+single "rgb voxels" "rgb.nii" "$D/bad/rgb.nii"
+single "NaN voxel" "nan.nii.gz.*NaN" "$D/bad/nan.nii.gz"
+single "Inf voxel" "inf.nrrd.*Inf" "$D/bad/inf.nrrd"
+single "truncated nrrd" "truncated.nrrd" "$D/bad/truncated.nrrd"
+single "grid mismatch" "mismatch_mask.nii.gz.*spacing" "$IMG" "$D/bad/mismatch_mask.nii.gz"
+single "empty mask" "empty_mask.nii.gz: the mask is empty" "$IMG" "$D/bad/empty_mask.nii.gz"
+expect_error "label absent" 3 "no voxel with label 7" -- extract --image "$IMG" --mask "$MASK" --label 7 --settings "$SET" --out "$T/x.csv"
+printf 'resegmentation:\n  range: [100, 200]\n' >"$T/reseg.yaml"
+single "empty after re-segmentation" "empty after re-segmentation" "$IMG" "$MASK" "$T/reseg.yaml"
+printf 'discretisation:\n  method: fixed_bin_size\n  bin_width: 0.00001\n' >"$T/bins.yaml"
+single "too many bins" "grey levels, more than the limit" "$IMG" "$MASK" "$T/bins.yaml"
+printf 'resampling:\n  spacing: [2, 2]\n' >"$T/badset.yaml"
+expect_error "bad settings" 3 "badset.yaml" -- extract --image "$IMG" --mask "$MASK" --settings "$T/badset.yaml" --out "$T/x.csv"
+expect_error "missing settings" 3 "nosuch.yaml" -- extract --image "$IMG" --mask "$MASK" --settings "$T/nosuch.yaml" --out "$T/x.csv"
+expect_error "unwritable output" 4 "nodir/out.csv" -- extract --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/nodir/out.csv"
+
+# --- manifest with good and bad cases: bad ones recorded as failed, the rest complete
+cat >"$T/cases.csv" <<CSV
+case_id,image,mask,label
+good1,$IMG,$MASK,
+truncated,$D/bad/truncated.nii.gz,$MASK,
+good2,$IMG,$MASK,1
+mismatch,$IMG,$D/bad/mismatch_mask.nii.gz,
+nan,$D/bad/nan.nii.gz,$MASK,
+CSV
+"$RDX" extract --manifest "$T/cases.csv" --settings "$SET" --out "$T/store.h5" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && ok || bad "manifest with failures: exit $rc, want 1"
+[ "$(grep -c 'failed:' "$T/err")" -eq 3 ] && ok || bad "three failures on stderr: $(cat "$T/err")"
+grep -q "case truncated failed: .*truncated.nii.gz" "$T/err" && ok || bad "failure line names case and file"
+check_store() {
+  python3 - "$T/store.h5" "$1" <<'PY'
+import sys, h5py, math
+path, want_rows = sys.argv[1], int(sys.argv[2])
+with h5py.File(path, "r") as f:
+    ids = list(f["case_ids"].asstr()[:]); st = list(f["status"][:]); errs = list(f["error"].asstr()[:])
+    tags = list(f["feature_tags"].asstr()[:]); x = f["features"][:]
+    assert len(ids) == want_rows, (ids, want_rows)
+    assert ids[:5] == ["good1", "truncated", "good2", "mismatch", "nan"], ids
+    assert st[:5] == [0, 1, 0, 1, 1], st
+    assert "truncated.nii.gz" in errs[1] and "spacing" in errs[3] and "NaN" in errs[4], errs
+    m = tags.index("stat_mean")
+    assert abs(x[0, m] - 2.15) <= 0.005 and abs(x[2, m] - 2.15) <= 0.005, x[:, m]
+    assert all(math.isnan(v) for v in x[1]), "failed row must be NaN"
+    assert "settings" in f.attrs and "rdx_version" in f.attrs
+PY
+}
+check_store 5 && ok || bad "store contents after the manifest run"
+# resumed run: ok cases are skipped, failed ones retried (and fail again), earlier rows untouched
+"$RDX" extract --manifest "$T/cases.csv" --settings "$SET" --out "$T/store.h5" 2>"$T/err"
+grep -q "2 skipped" "$T/err" && ok || bad "resume skips the ok cases: $(tail -1 "$T/err")"
+check_store 8 && ok || bad "store after the resumed run"
+# other settings into the same store: refused, store unchanged
+expect_error "settings mismatch" 3 "different settings" -- extract --manifest "$T/cases.csv" --settings "$D/settings/ibsi_config_A.yaml" --out "$T/store.h5"
+check_store 8 && ok || bad "store unchanged after the refused run"
+# manifest problems
+printf 'case_id,image\nx,y\n' >"$T/nomask.csv"
+expect_error "manifest without mask column" 3 "mask" -- extract --manifest "$T/nomask.csv" --settings "$SET" --out "$T/m.h5"
+printf 'case_id,image,mask\na,%s,%s\na,%s,%s\n' "$IMG" "$MASK" "$IMG" "$MASK" >"$T/dup.csv"
+expect_error "duplicate case id" 3 "appears twice" -- extract --manifest "$T/dup.csv" --settings "$SET" --out "$T/m.h5"
+# relative paths resolve against the manifest's folder
+mkdir -p "$T/rel" && cp "$IMG" "$MASK" "$T/rel/" && printf 'case_id,image,mask\nrel,image.nii.gz,mask.nii.gz\n' >"$T/rel/cases.csv"
+"$RDX" extract --manifest "$T/rel/cases.csv" --settings "$SET" --out "$T/rel.csv" -q && ok || bad "relative manifest paths"
+
+echo "cli_extract: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
