@@ -27,6 +27,30 @@ rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, doubl
 rdx_status rdx_family_local_intensity(const rdx_image *img, const rdx_mask *roi, double *values,
                                       rdx_error *err);
 
+/* Input of the morphology and texture families: the bounding box of the
+ * morphological mask, cut out of the processed (interpolated, re-segmented,
+ * discretised) case. Index order as rdx_grid: x fastest. */
+typedef struct {
+    int64_t dim[3];          /* box dimensions */
+    double spacing[3];       /* voxel spacing in mm */
+    const int32_t *grey;     /* discretised grey level (1..n_grey) in the intensity mask, 0 elsewhere */
+    int n_grey;              /* Ng: highest grey level that can occur */
+    const uint8_t *roi;      /* intensity mask (1 where grey > 0) */
+    const uint8_t *morph;    /* morphological mask (the ROI before re-segmentation) */
+    const float *intensity;  /* processed intensities of every box voxel */
+} rdx_texture_input;
+
+/* Texture families (IBSI 3.6-3.11) and morphology (IBSI 3.1). Each computes
+ * the aggregations enabled in t->aggregations (features of the other
+ * aggregations are left untouched) and writes values[RDX_F_...]. */
+rdx_status rdx_family_morphology(const rdx_texture_input *in, double *values, rdx_error *err);
+rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+rdx_status rdx_family_glszm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+rdx_status rdx_family_gldzm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+rdx_status rdx_family_ngldm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+
 /* Diagnostics (IBSI reference data sets): image geometry and intensities at
  * a processing stage: 0 = initial, 1 = after interpolation. */
 void rdx_diag_image(const rdx_image *img, int stage, double *values);

@@ -105,31 +105,122 @@ static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **ou
     return RDX_OK;
 }
 
-static rdx_status intensity_histogram(const float *x, size_t n, const rdx_settings *s, double *values,
+/* Range and integrality of the ROI intensities (decides the discretisation). */
+static void roi_range(const float *x, size_t n, double *mn, double *mx, int *all_integer)
+{
+    *mn = INFINITY;
+    *mx = -INFINITY;
+    *all_integer = 1;
+    for (size_t i = 0; i < n; i++) {
+        *mn = fmin(*mn, x[i]);
+        *mx = fmax(*mx, x[i]);
+        *all_integer &= x[i] == floorf(x[i]);
+    }
+}
+
+static rdx_status intensity_histogram(const float *x, size_t n, const rdx_disc_info *info, double *values,
                                       rdx_error *err)
 {
-    double mn = INFINITY, mx = -INFINITY;
-    int all_integer = 1;
-    for (size_t i = 0; i < n; i++) {
-        mn = fmin(mn, x[i]);
-        mx = fmax(mx, x[i]);
-        all_integer &= x[i] == floorf(x[i]);
-    }
-    /* Texture matrices are n_bins x n_bins doubles: refuse bin counts that cannot fit. */
-    double max_bins = floor(sqrt((double)s->max_matrix_bytes / sizeof(double)));
-    rdx_disc_info info;
-    rdx_status st = rdx_disc_setup(&s->discretisation, &s->resegmentation, mn, mx, all_integer,
-                                   (int)fmin(max_bins, 1e9), &info, err);
-    if (st)
-        return st;
-    int64_t *hist = calloc((size_t)info.n_bins + 1, sizeof *hist);
+    int64_t *hist = calloc((size_t)info->n_bins + 1, sizeof *hist);
     if (!hist)
-        return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %d histogram bins", info.n_bins);
+        return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %d histogram bins", info->n_bins);
     for (size_t i = 0; i < n; i++)
-        hist[rdx_disc_bin(x[i], &info)]++;
-    rdx_family_intensity_histogram(hist, info.n_bins, values);
+        hist[rdx_disc_bin(x[i], info)]++;
+    rdx_family_intensity_histogram(hist, info->n_bins, values);
     free(hist);
     return RDX_OK;
+}
+
+#define TEXTURE_FAMILIES                                                                                  \
+    (RDX_FAMILY_MORPH | RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM |       \
+     RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
+
+/* The bounding box of the morphological mask with grey levels, masks and
+ * intensities cut out; the arrays are owned by *box and freed by box_free. */
+typedef struct {
+    rdx_texture_input in;
+    int32_t *grey;
+    uint8_t *roi, *morph;
+    float *intensity;
+} texture_box;
+
+static void box_free(texture_box *b)
+{
+    free(b->grey);
+    free(b->roi);
+    free(b->morph);
+    free(b->intensity);
+}
+
+static rdx_status box_build(const work_set *w, const rdx_disc_info *info, texture_box *b, rdx_error *err)
+{
+    const int64_t *d = w->image.grid.dim;
+    int64_t lo[3] = {d[0], d[1], d[2]}, hi[3] = {-1, -1, -1};
+    for (int64_t z = 0; z < d[2]; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++)
+                if (w->morph.data[x + d[0] * (y + d[1] * z)]) {
+                    int64_t c[3] = {x, y, z};
+                    for (int a = 0; a < 3; a++) {
+                        lo[a] = c[a] < lo[a] ? c[a] : lo[a];
+                        hi[a] = c[a] > hi[a] ? c[a] : hi[a];
+                    }
+                }
+    memset(b, 0, sizeof *b);
+    for (int a = 0; a < 3; a++) {
+        b->in.dim[a] = hi[a] - lo[a] + 1;
+        b->in.spacing[a] = w->image.grid.spacing[a];
+    }
+    size_t n = (size_t)b->in.dim[0] * (size_t)b->in.dim[1] * (size_t)b->in.dim[2];
+    b->grey = malloc(n * sizeof *b->grey);
+    b->roi = malloc(n);
+    b->morph = malloc(n);
+    b->intensity = malloc(n * sizeof *b->intensity);
+    if (!b->grey || !b->roi || !b->morph || !b->intensity) {
+        box_free(b);
+        return rdx_error_set(err, RDX_E_NOMEM, "out of memory for a %zu-voxel ROI box", n);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t z = 0; z < b->in.dim[2]; z++)
+        for (int64_t y = 0; y < b->in.dim[1]; y++)
+            for (int64_t x = 0; x < b->in.dim[0]; x++) {
+                size_t src = (size_t)(x + lo[0] + d[0] * (y + lo[1] + d[1] * (z + lo[2])));
+                size_t dst = (size_t)(x + b->in.dim[0] * (y + b->in.dim[1] * z));
+                b->intensity[dst] = w->image.data[src];
+                b->morph[dst] = w->morph.data[src];
+                b->roi[dst] = w->intensity.data[src];
+                b->grey[dst] = b->roi[dst] ? rdx_disc_bin(w->image.data[src], info) : 0;
+            }
+    b->in.grey = b->grey;
+    b->in.roi = b->roi;
+    b->in.morph = b->morph;
+    b->in.intensity = b->intensity;
+    b->in.n_grey = info->n_bins;
+    return RDX_OK;
+}
+
+typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
+
+static rdx_status texture_families(const work_set *w, const rdx_settings *s, const rdx_disc_info *info,
+                                   double *values, rdx_error *err)
+{
+    static const struct {
+        unsigned flag;
+        texture_family fn;
+    } fam[] = {{RDX_FAMILY_GLCM, rdx_family_glcm},   {RDX_FAMILY_GLRLM, rdx_family_glrlm},
+               {RDX_FAMILY_GLSZM, rdx_family_glszm}, {RDX_FAMILY_GLDZM, rdx_family_gldzm},
+               {RDX_FAMILY_NGTDM, rdx_family_ngtdm}, {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
+    texture_box box;
+    rdx_status st = box_build(w, info, &box, err);
+    if (st)
+        return st;
+    if (s->families & RDX_FAMILY_MORPH)
+        st = rdx_family_morphology(&box.in, values, err);
+    for (size_t f = 0; !st && f < sizeof fam / sizeof *fam; f++)
+        if (s->families & fam[f].flag)
+            st = fam[f].fn(&box.in, &s->texture, values, err);
+    box_free(&box);
+    return st;
 }
 
 static rdx_status run_families(const work_set *w, const rdx_settings *s, double *values, rdx_error *err)
@@ -139,12 +230,24 @@ static rdx_status run_families(const work_set *w, const rdx_settings *s, double 
     rdx_status st = roi_values(&w->image, &w->intensity, &x, &n, err);
     if (st)
         return st;
+    double mn, mx;
+    int all_integer;
+    roi_range(x, n, &mn, &mx, &all_integer);
+    rdx_disc_info info;
+    if (s->families & (RDX_FAMILY_IH | TEXTURE_FAMILIES)) {
+        /* Texture matrices are n_bins x n_bins doubles: refuse bin counts that cannot fit. */
+        double max_bins = floor(sqrt((double)s->max_matrix_bytes / sizeof(double)));
+        st = rdx_disc_setup(&s->discretisation, &s->resegmentation, mn, mx, all_integer,
+                            (int)fmin(max_bins, 1e9), &info, err);
+    }
     if (!st && (s->families & RDX_FAMILY_LOC))
         st = rdx_family_local_intensity(&w->image, &w->intensity, values, err);
     if (!st && (s->families & RDX_FAMILY_IVH))
         st = rdx_family_ivh(x, n, s, values, err);
     if (!st && (s->families & RDX_FAMILY_IH))
-        st = intensity_histogram(x, n, s, values, err);
+        st = intensity_histogram(x, n, &info, values, err);
+    if (!st && (s->families & TEXTURE_FAMILIES))
+        st = texture_families(w, s, &info, values, err);
     if (!st && (s->families & RDX_FAMILY_STAT)) /* last: it reorders x */
         st = rdx_family_intensity_stats(x, n, values, err);
     free(x);

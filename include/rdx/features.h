@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 typedef enum {
-#define RDX_FEATURE(id, tag, code, family, pyname) RDX_F_##id,
+#define RDX_FEATURE(id, tag, code, family, agg, pyname) RDX_F_##id,
 #include "rdx/feature_list.h"
     RDX_F_COUNT
 } rdx_feature_id;
@@ -26,12 +26,14 @@ typedef struct {
     const char *ibsi_code;
     rdx_family_flag family;
     const char *family_name;
+    unsigned aggregation; /* rdx_aggregation_flag the value belongs to; 0 = not a texture aggregation */
     const char *pyradiomics;
 } rdx_feature_def;
 
 const rdx_feature_def *rdx_feature_table(void); /* RDX_F_COUNT rows */
 
-/* Indices (rdx_feature_id) of the features the settings enable, in table order.
+/* Indices (rdx_feature_id) of the features the settings enable (family and
+ * texture aggregation), in table order.
  * Writes at most cap ids and returns how many there are. */
 size_t rdx_enabled_features(const rdx_settings *s, rdx_feature_id *ids, size_t cap);
 

@@ -54,8 +54,35 @@ typedef struct {
     double min_value;
 } rdx_discretisation;
 
-typedef enum { RDX_FAMILY_DIAG = 1u << 0, RDX_FAMILY_STAT = 1u << 1, RDX_FAMILY_IH = 1u << 2,
-               RDX_FAMILY_IVH = 1u << 3, RDX_FAMILY_LOC = 1u << 4 } rdx_family_flag;
+/* Feature families; the bit order is the order of the family names in settings files. */
+typedef enum {
+    RDX_FAMILY_DIAG = 1u << 0,  /* diagnostics */
+    RDX_FAMILY_STAT = 1u << 1,  /* intensity_statistics */
+    RDX_FAMILY_IH = 1u << 2,    /* intensity_histogram */
+    RDX_FAMILY_IVH = 1u << 3,   /* intensity_volume_histogram */
+    RDX_FAMILY_LOC = 1u << 4,   /* local_intensity */
+    RDX_FAMILY_MORPH = 1u << 5, /* morphology */
+    RDX_FAMILY_GLCM = 1u << 6,  /* glcm */
+    RDX_FAMILY_GLRLM = 1u << 7, /* glrlm */
+    RDX_FAMILY_GLSZM = 1u << 8, /* glszm */
+    RDX_FAMILY_GLDZM = 1u << 9, /* gldzm */
+    RDX_FAMILY_NGTDM = 1u << 10, /* ngtdm */
+    RDX_FAMILY_NGLDM = 1u << 11  /* ngldm */
+} rdx_family_flag;
+
+/* Texture aggregations (IBSI 3.6-3.11): 2D features come from each axial slice
+ * (2D averaged / slice-merged) and from all slices together (2.5D); 3D from
+ * the volume. */
+typedef enum { RDX_AGG_2D = 1u << 0, RDX_AGG_3D = 1u << 1 } rdx_aggregation_flag;
+
+typedef struct {
+    unsigned aggregations;  /* bit set of rdx_aggregation_flag; default both */
+    int glcm_distance;      /* Chebyshev distance of GLCM neighbours (default 1) */
+    int ngtdm_distance;     /* neighbourhood radius of NGTDM (default 1) */
+    int ngldm_distance;     /* neighbourhood radius of NGLDM (default 1) */
+    int ngldm_alpha;        /* NGLDM coarseness: |grey difference| <= alpha counts as dependent (default 0) */
+    int zone_linkage;       /* GLSZM/GLDZM connectivity distance (1 = 8/26-neighbours) */
+} rdx_texture;
 
 typedef struct {
     int label;                     /* RDX_LABEL_ANY (-1) or the label value */
@@ -66,6 +93,7 @@ typedef struct {
     rdx_discretisation ivh;            /* intensity-volume histogram; NONE = discrete intensities, w = 1 */
     int ivh_use_reseg_range;           /* 1 = IVH intensity range from the re-segmentation range (IBSI) */
     unsigned families;                 /* bit set of rdx_family_flag */
+    rdx_texture texture;
     size_t max_matrix_bytes;           /* refuse bin counts whose matrices would exceed this */
 } rdx_settings;
 
