@@ -54,6 +54,25 @@ def nifti1_header(dims, dtype, pixdim, srow=None, sform_code=None, qform_code=1,
     return hdr + b"\0\0\0\0"
 
 
+def nifti2_header(dims, srow):
+    """540-byte little-endian NIfTI-2 header (float64 voxels, sform only) plus the
+    4-byte extension flag; data at offset 544."""
+    dim = [len(dims)] + list(dims) + [1] * (7 - len(dims))
+    pix = [1.0] + [sum(r[c] ** 2 for r in srow) ** 0.5 for c in range(3)] + [0.0] * 4
+    fields = (
+        540, b"n+2\0\r\n\x1a\n", 64, 64,         # sizeof_hdr, magic, datatype, bitpix
+        *dim, 0.0, 0.0, 0.0, *pix,               # dim[8], intent_p1..3, pixdim[8]
+        544, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0,       # vox_offset, scl_slope/inter, cal_max/min, slice_duration, toffset
+        0, 0, b"rdx test file", b"",             # slice_start/end, descrip, aux_file
+        0, 1,                                    # qform_code, sform_code
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0,            # quatern, qoffset
+        *srow[0], *srow[1], *srow[2],
+        0, 2 | 8, 0, b"", b"\0", b"")            # slice_code, xyzt_units, intent_code, intent_name, dim_info, unused
+    hdr = struct.pack("<i8s2h8q3d8dq6d2q80s24s2i6d12d3i16sc15s", *fields)
+    assert len(hdr) == 540
+    return hdr + b"\0\0\0\0"
+
+
 def phantom_header(dtype, pixdim=(2.0, 2.0, 2.0), srow=PHANTOM_SROW):
     return nifti1_header(PHANTOM_DIMS, dtype, pixdim, srow)
 
@@ -155,11 +174,17 @@ def main():
     # ---- valid edge cases (geometry and scaling rules) ----
     # int16 with scl_slope 0.5, scl_inter -10: stored v reads as 0.5*v - 10.
     write("scaled.nii", nifti1_header((3, 2, 1), "int16", (1.0, 1.0, 1.0), scl=(0.5, -10.0))
-          + voxels((3, 2, 1), "<i2", [0, 1, 2, 100, -100, 7]))
+          + voxels((3, 2, 1), "<i2", [0, 1, 2, 101, -100, 7]))
 
     # Big-endian int16 header and data, values 1..6.
     write("big_endian.nii", nifti1_header((3, 2, 1), "int16", (1.0, 1.0, 1.0), endian=">")
           + voxels((3, 2, 1), ">i2", [1, 2, 3, 4, 5, 6]))
+
+    # NIfTI-2, float64 voxels (0.5, 1.5, ..., 7.5), sform with values float32 cannot hold:
+    # spacing 0.1 x 0.3 x 1.7, origin (RAS) (-12.345678901234, 0.000123456789, 98.7654321).
+    write("nifti2.nii", nifti2_header((2, 2, 2), ((-0.1, 0, 0, -12.345678901234), (0, -0.3, 0, 0.000123456789),
+                                                  (0, 0, 1.7, 98.7654321)))
+          + (np.arange(8, dtype="<f8") + 0.5).tobytes())
 
     # qform only: 90 degree rotation about z, (b,c,d) = (0,0,sqrt(1/2)); pixdim 1.5,2,3;
     # qoffset (10,20,30). sform_code 0 with a different srow that must be ignored.
@@ -183,6 +208,23 @@ def main():
                             "sizes: 3 2 2", "space directions: (-1.5,0,0) (0,0,2) (0,-3,0)",
                             "kinds: domain domain domain", "encoding: raw",
                             "space origin: (10,20,30)"], bytes(range(12))))
+
+    # LAS-space NRRD: only y is negated on reading.
+    write("las.nrrd", nrrd(["type: unsigned char", "dimension: 3", "space: left-anterior-superior",
+                            "sizes: 3 2 2", "space directions: (1,0,0) (0,2,0) (0,0,3)",
+                            "kinds: domain domain domain", "encoding: raw",
+                            "space origin: (4,5,6)"], bytes(12)))
+
+    # A space rdx does not map to LPS.
+    write("scanner_xyz.nrrd", nrrd(["type: unsigned char", "dimension: 3", "space: scanner-xyz",
+                                    "sizes: 3 2 2", "space directions: (1,0,0) (0,1,0) (0,0,1)",
+                                    "kinds: domain domain domain", "encoding: raw"], bytes(12)))
+
+    # 2D LPS NRRD: two in-plane directions; the reader adds their unit normal as z.
+    write("plane2d_lps.nrrd", nrrd(["type: unsigned char", "dimension: 2", "space: left-posterior-superior",
+                                    "sizes: 3 2", "space directions: (0,0.5,0) (0.25,0,0)",
+                                    "kinds: domain domain", "encoding: raw",
+                                    "space origin: (1,2,3)"], bytes(6)))
 
     # 2D NRRD without space information: per-axis spacings, nz = 1.
     write("plane2d.nrrd", nrrd(["type: unsigned short", "dimension: 2", "sizes: 3 2",

@@ -1,0 +1,229 @@
+/* Reading and writing images and masks (include/rdx/io.h): format dispatch,
+ * voxel conversion, NaN/Inf checks and label selection. The per-format code
+ * lives in io_nifti.c (NIfTI C library) and io_nrrd.c (teem).
+ *
+ * Formats by file name (case-sensitive): .nii and .nii.gz are NIfTI-1/NIfTI-2,
+ * .nrrd and .nhdr are NRRD; any other name fails with RDX_E_UNSUPPORTED.
+ *
+ * Geometry rules (result as in include/rdx/volume.h: LPS mm, origin = centre of
+ * voxel (0,0,0), direction column c = unit world vector of index axis c):
+ * - NIfTI: the 4x4 index-to-world affine is the sform when sform_code > 0, else
+ *   the qform (quaternion, pixdim, qfac, qoffset) when qform_code > 0. NIfTI
+ *   world space is RAS, so the first two rows of the affine (x and y, including
+ *   the offset) are negated to get LPS. With neither code set, spacing is
+ *   |pixdim[1..3]| (1.0 where zero or non-finite), direction identity, origin 0.
+ * - NRRD: the "space directions" vectors are the affine columns and "space
+ *   origin" the offset. Space left-posterior-superior is used as is;
+ *   right-anterior-superior negates x and y, left-anterior-superior negates y;
+ *   other spaces are unsupported. Without space information the spacing is the
+ *   per-axis "spacings" value (1.0 where absent; a negative value flips that
+ *   axis), direction identity and origin 0. A 2D NRRD with space directions gets
+ *   z = x cross y with unit spacing.
+ * - In both, spacing is the length of each affine column and the direction
+ *   column is that column divided by its length.
+ * - Writing: NIfTI-1 with sform and qform (code 1, scanner anatomical) both
+ *   holding the RAS affine (first two rows negated back), pixdim = spacing,
+ *   float32 images and uint8 masks. NRRD with space left-posterior-superior,
+ *   space directions = direction column * spacing, gzip encoding. NIfTI-1
+ *   stores the affine in float32, so a NIfTI round trip keeps geometry to float
+ *   precision; NRRD keeps it to double precision.
+ *
+ * Voxel values: integer and float types convert to float32; NIfTI scl_slope /
+ * scl_inter are applied when the slope is non-zero and finite (skipped for the
+ * identity (1, 0)). */
+#include "rdx/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io_formats.h"
+
+typedef enum { FORMAT_UNKNOWN, FORMAT_NIFTI, FORMAT_NRRD } io_format;
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+static io_format format_of(const char *path)
+{
+    if (ends_with(path, ".nii") || ends_with(path, ".nii.gz"))
+        return FORMAT_NIFTI;
+    if (ends_with(path, ".nrrd") || ends_with(path, ".nhdr"))
+        return FORMAT_NRRD;
+    return FORMAT_UNKNOWN;
+}
+
+static rdx_status unknown_format(const char *path, rdx_error *err)
+{
+    return rdx_error_set(err, RDX_E_UNSUPPORTED,
+                         "%s: unsupported file type (expected .nii, .nii.gz, .nrrd or .nhdr)", path);
+}
+
+/* RDX_E_IO when path cannot be opened and read, so that a missing file is
+ * reported as such whatever its name and the libraries' vaguer failures
+ * below mean a bad file. */
+static rdx_status check_readable(const char *path, rdx_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rdx_error_set(err, RDX_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* A directory opens fine on POSIX but fails on the first read. */
+    (void)getc(f);
+    int failed = ferror(f), saved = errno;
+    fclose(f);
+    if (failed)
+        return rdx_error_set(err, RDX_E_IO, "%s: cannot read: %s", path, strerror(saved));
+    return RDX_OK;
+}
+
+rdx_status rdx_io_set_geometry(rdx_grid *g, const double axis[3][3], const double origin[3],
+                               const char *path, rdx_error *err)
+{
+    for (int c = 0; c < 3; c++) {
+        double len = sqrt(axis[c][0] * axis[c][0] + axis[c][1] * axis[c][1] + axis[c][2] * axis[c][2]);
+        if (!(len > 0.0) || !isfinite(len))
+            return rdx_error_set(err, RDX_E_FORMAT,
+                                 "%s: invalid geometry: index axis %d has zero or non-finite length", path,
+                                 c);
+        g->spacing[c] = len;
+        for (int r = 0; r < 3; r++)
+            g->direction[r * 3 + c] = axis[c][r] / len + 0.0; /* + 0.0 turns -0 into 0 */
+    }
+    for (int r = 0; r < 3; r++) {
+        if (!isfinite(origin[r]))
+            return rdx_error_set(err, RDX_E_FORMAT, "%s: invalid geometry: non-finite origin", path);
+        g->origin[r] = origin[r] + 0.0;
+    }
+    return RDX_OK;
+}
+
+/* One loop per C type; unscaled values cast directly so that large integers
+ * round once. */
+#define CONVERT_LOOP(T)                                                        \
+    do {                                                                       \
+        const T *s = (const T *)src;                                           \
+        if (scaled)                                                            \
+            for (size_t i = 0; i < n; i++)                                     \
+                dst[i] = (float)((double)s[i] * slope + inter);                \
+        else                                                                   \
+            for (size_t i = 0; i < n; i++)                                     \
+                dst[i] = (float)s[i];                                          \
+    } while (0)
+
+void rdx_io_to_float(const void *src, rdx_io_type type, size_t n, double slope, double inter,
+                     float *dst)
+{
+    int scaled = !(slope == 1.0 && inter == 0.0);
+    switch (type) {
+    case RDX_IO_INT8: CONVERT_LOOP(int8_t); break;
+    case RDX_IO_UINT8: CONVERT_LOOP(uint8_t); break;
+    case RDX_IO_INT16: CONVERT_LOOP(int16_t); break;
+    case RDX_IO_UINT16: CONVERT_LOOP(uint16_t); break;
+    case RDX_IO_INT32: CONVERT_LOOP(int32_t); break;
+    case RDX_IO_UINT32: CONVERT_LOOP(uint32_t); break;
+    case RDX_IO_INT64: CONVERT_LOOP(int64_t); break;
+    case RDX_IO_UINT64: CONVERT_LOOP(uint64_t); break;
+    case RDX_IO_FLOAT32: CONVERT_LOOP(float); break;
+    case RDX_IO_FLOAT64: CONVERT_LOOP(double); break;
+    }
+}
+
+#undef CONVERT_LOOP
+
+/* Read any supported file as float32; out is empty on failure. */
+static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    rdx_status st = check_readable(path, err);
+    if (st != RDX_OK)
+        return st;
+    switch (format_of(path)) {
+    case FORMAT_NIFTI: return rdx_nifti_read(path, out, err);
+    case FORMAT_NRRD: return rdx_nrrd_read(path, out, err);
+    case FORMAT_UNKNOWN: break;
+    }
+    return unknown_format(path, err);
+}
+
+/* Fail with RDX_E_INVALID at the first NaN or Inf voxel (x fastest). */
+static rdx_status check_finite(const rdx_image *img, const char *path, rdx_error *err)
+{
+    size_t n = rdx_grid_count(&img->grid);
+    for (size_t v = 0; v < n; v++) {
+        float x = img->data[v];
+        if (isfinite(x))
+            continue;
+        size_t nx = (size_t)img->grid.dim[0], ny = (size_t)img->grid.dim[1];
+        return rdx_error_set(err, RDX_E_INVALID, "%s: voxel (i,j,k) = (%zu,%zu,%zu) is %s", path, v % nx,
+                             (v / nx) % ny, v / (nx * ny), isnan(x) ? "NaN" : (x > 0 ? "+Inf" : "-Inf"));
+    }
+    return RDX_OK;
+}
+
+rdx_status rdx_image_read(const char *path, rdx_image *out, rdx_error *err)
+{
+    rdx_status st = read_float(path, out, err);
+    if (st == RDX_OK && (st = check_finite(out, path, err)) != RDX_OK)
+        rdx_image_free(out);
+    return st;
+}
+
+rdx_status rdx_mask_read(const char *path, int label, rdx_mask *out, rdx_error *err)
+{
+    rdx_image raw;
+    memset(out, 0, sizeof *out);
+    rdx_status st = read_float(path, &raw, err);
+    if (st != RDX_OK)
+        return st;
+    st = check_finite(&raw, path, err);
+    if (st == RDX_OK)
+        st = rdx_mask_alloc(out, &raw.grid, err);
+    if (st == RDX_OK) {
+        size_t n = rdx_grid_count(&raw.grid);
+        for (size_t v = 0; v < n; v++)
+            out->data[v] = label == RDX_LABEL_ANY ? raw.data[v] != 0.0f
+                                                  : round((double)raw.data[v]) == (double)label;
+    }
+    rdx_image_free(&raw);
+    return st;
+}
+
+/* RDX_E_IO when path cannot be created: checked here because the NIfTI
+ * library reports that on stderr and without the reason. */
+static rdx_status check_writable(const char *path, rdx_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return rdx_error_set(err, RDX_E_IO, "%s: cannot write: %s", path, strerror(errno));
+    fclose(f);
+    return RDX_OK;
+}
+
+static rdx_status write_volume(const char *path, const rdx_grid *g, const void *data, rdx_io_type type,
+                               rdx_error *err)
+{
+    if (!data || g->dim[0] <= 0 || g->dim[1] <= 0 || g->dim[2] <= 0)
+        return rdx_error_set(err, RDX_E_INVALID, "%s: nothing to write (empty volume)", path);
+    io_format format = format_of(path);
+    if (format == FORMAT_UNKNOWN)
+        return unknown_format(path, err);
+    rdx_status st = check_writable(path, err);
+    if (st != RDX_OK)
+        return st;
+    return format == FORMAT_NIFTI ? rdx_nifti_write(path, g, data, type, err)
+                                  : rdx_nrrd_write(path, g, data, type, err);
+}
+
+rdx_status rdx_image_write(const char *path, const rdx_image *img, rdx_error *err)
+{
+    return write_volume(path, &img->grid, img->data, RDX_IO_FLOAT32, err);
+}
+
+rdx_status rdx_mask_write(const char *path, const rdx_mask *m, rdx_error *err)
+{
+    return write_volume(path, &m->grid, m->data, RDX_IO_UINT8, err);
+}
