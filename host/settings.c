@@ -29,9 +29,14 @@ static const char *const disc_names[] = {"none", "fixed_bin_number",
                                          "fixed_bin_size"}; /* by rdx_disc_method */
 
 /* Family i is the bit 1u << i of rdx_family_flag. */
-static const char *const family_names[] = {"diagnostics", "intensity_statistics", "intensity_histogram",
-                                           "intensity_volume_histogram", "local_intensity"};
+static const char *const family_names[] = {
+    "diagnostics", "intensity_statistics", "intensity_histogram", "intensity_volume_histogram",
+    "local_intensity", "morphology", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"};
 #define N_FAMILIES (sizeof family_names / sizeof family_names[0])
+
+/* Aggregation i is the bit 1u << i of rdx_aggregation_flag. */
+static const char *const aggregation_names[] = {"2D", "3D"};
+#define N_AGGREGATIONS (sizeof aggregation_names / sizeof aggregation_names[0])
 
 void rdx_settings_default(rdx_settings *s)
 {
@@ -47,6 +52,12 @@ void rdx_settings_default(rdx_settings *s)
     s->resegmentation.range[1] = INFINITY;
     s->ivh_use_reseg_range = 1;
     s->families = (1u << N_FAMILIES) - 1u;
+    s->texture.aggregations = (1u << N_AGGREGATIONS) - 1u;
+    s->texture.glcm_distance = 1;
+    s->texture.ngtdm_distance = 1;
+    s->texture.ngldm_distance = 1;
+    s->texture.ngldm_alpha = 0;
+    s->texture.zone_linkage = 1;
     s->max_matrix_bytes = DEFAULT_MAX_MATRIX_BYTES;
 }
 
@@ -494,19 +505,42 @@ static rdx_status parse_disc(const yctx *c, const yaml_node_t *n, const char *se
     return RDX_OK;
 }
 
-static rdx_status parse_families(const yctx *c, const yaml_node_t *n, const char *key, unsigned *families)
+/* A list of names[0..count-1] (repeats allowed); name i sets the bit 1u << i. */
+static rdx_status parse_name_set(const yctx *c, const yaml_node_t *n, const char *key, const char *form,
+                                 const char *const *names, size_t count, unsigned *bits)
 {
     if (n->type != YAML_SEQUENCE_NODE)
-        return bad_value(c, RDX_E_SETTINGS, n, key, "a list of family names");
-    *families = 0;
+        return bad_value(c, RDX_E_SETTINGS, n, key, form);
+    *bits = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         int idx = 0;
-        rdx_status st = get_name(c, node_at(c, *it), key, family_names, N_FAMILIES, &idx);
+        rdx_status st = get_name(c, node_at(c, *it), key, names, count, &idx);
         if (st != RDX_OK)
             return st;
-        *families |= 1u << idx;
+        *bits |= 1u << idx;
     }
     return RDX_OK;
+}
+
+static rdx_status texture_entry(const yctx *c, const char *key, const char *full, const yaml_node_t *v,
+                                void *arg)
+{
+    rdx_texture *t = arg;
+    if (strcmp(key, "aggregation") == 0) {
+        rdx_status st = parse_name_set(c, v, full, "a list of 2D and/or 3D", aggregation_names,
+                                       N_AGGREGATIONS, &t->aggregations);
+        if (st == RDX_OK && t->aggregations == 0) /* texture families would compute nothing */
+            st = rdx_error_set(c->err, RDX_E_INVALID, "%s:%lu: key '%s' needs at least one of 2D, 3D",
+                               c->path, line_of(v), full);
+        return st;
+    }
+    if (strcmp(key, "ngldm_alpha") == 0)
+        return get_int(c, v, full, "an integer >= 0", 0, INT32_MAX, &t->ngldm_alpha);
+    int *field = strcmp(key, "glcm_distance") == 0    ? &t->glcm_distance
+                 : strcmp(key, "ngtdm_distance") == 0 ? &t->ngtdm_distance
+                 : strcmp(key, "ngldm_distance") == 0 ? &t->ngldm_distance
+                                                      : &t->zone_linkage;
+    return get_int(c, v, full, "an integer >= 1", 1, INT32_MAX, field);
 }
 
 static rdx_status parse_memory(const yctx *c, const yaml_node_t *v, const char *key, size_t *bytes)
@@ -526,6 +560,8 @@ static rdx_status root_entry(const yctx *c, const char *key, const char *full, c
 {
     static const char *const mask_keys[] = {"label"};
     static const char *const reseg_keys[] = {"range", "outlier_sigma"};
+    static const char *const texture_keys[] = {"aggregation",    "glcm_distance", "ngtdm_distance",
+                                               "ngldm_distance", "ngldm_alpha",   "zone_linkage"};
     rdx_settings *s = arg;
     if (strcmp(key, "mask") == 0)
         return WALK(c, v, "mask", mask_keys, mask_entry, &s->label);
@@ -540,7 +576,9 @@ static rdx_status root_entry(const yctx *c, const char *key, const char *full, c
     if (strcmp(key, "ivh") == 0)
         return parse_disc(c, v, "ivh", &s->ivh, &s->ivh_use_reseg_range);
     if (strcmp(key, "families") == 0)
-        return parse_families(c, v, full, &s->families);
+        return parse_name_set(c, v, full, "a list of family names", family_names, N_FAMILIES, &s->families);
+    if (strcmp(key, "texture") == 0)
+        return WALK(c, v, "texture", texture_keys, texture_entry, &s->texture);
     return parse_memory(c, v, full, &s->max_matrix_bytes);
 }
 
@@ -562,8 +600,9 @@ static rdx_status parse_stream(const char *path, yaml_parser_t *parser, rdx_sett
     yaml_document_t doc;
     if (!yaml_parser_load(parser, &doc))
         return syntax_error(path, parser, err);
-    static const char *const keys[] = {"mask",           "calibration", "resampling", "resegmentation",
-                                       "discretisation", "ivh",         "families",   "max_matrix_memory_mb"};
+    static const char *const keys[] = {"mask", "calibration", "resampling", "resegmentation",
+                                       "discretisation", "ivh", "families", "texture",
+                                       "max_matrix_memory_mb"};
     yctx c = {path, &doc, err};
     const yaml_node_t *root = yaml_document_get_root_node(&doc);
     rdx_status st = RDX_OK;
@@ -712,6 +751,29 @@ static void write_disc(strbuf *b, const char *section, const rdx_discretisation 
     sb_printf(b, "  min: %s\n", d->min_set ? fmt_real(d->min_value, buf) : "~");
 }
 
+/* Flow list of the names whose bits are set, then a newline. */
+static void write_name_set(strbuf *b, const char *const *names, size_t count, unsigned bits)
+{
+    const char *sep = "";
+    sb_printf(b, "[");
+    for (size_t i = 0; i < count; i++) {
+        if (bits & (1u << i)) {
+            sb_printf(b, "%s%s", sep, names[i]);
+            sep = ", ";
+        }
+    }
+    sb_printf(b, "]\n");
+}
+
+static void write_texture(strbuf *b, const rdx_texture *t)
+{
+    sb_printf(b, "texture:\n  aggregation: ");
+    write_name_set(b, aggregation_names, N_AGGREGATIONS, t->aggregations);
+    sb_printf(b, "  glcm_distance: %d\n  ngtdm_distance: %d\n  ngldm_distance: %d\n", t->glcm_distance,
+              t->ngtdm_distance, t->ngldm_distance);
+    sb_printf(b, "  ngldm_alpha: %d\n  zone_linkage: %d\n", t->ngldm_alpha, t->zone_linkage);
+}
+
 char *rdx_settings_to_yaml(const rdx_settings *s)
 {
     strbuf b = {malloc(1024), 0, 1024, 0};
@@ -728,15 +790,10 @@ char *rdx_settings_to_yaml(const rdx_settings *s)
     write_disc(&b, "discretisation", &s->discretisation);
     write_disc(&b, "ivh", &s->ivh);
     sb_printf(&b, "  use_resegmentation_range: %s\n", s->ivh_use_reseg_range ? "true" : "false");
-    sb_printf(&b, "families: [");
-    const char *sep = "";
-    for (size_t i = 0; i < N_FAMILIES; i++) {
-        if (s->families & (1u << i)) {
-            sb_printf(&b, "%s%s", sep, family_names[i]);
-            sep = ", ";
-        }
-    }
-    sb_printf(&b, "]\nmax_matrix_memory_mb: %s\n", fmt_real((double)s->max_matrix_bytes / MIB, buf));
+    sb_printf(&b, "families: ");
+    write_name_set(&b, family_names, N_FAMILIES, s->families);
+    write_texture(&b, &s->texture);
+    sb_printf(&b, "max_matrix_memory_mb: %s\n", fmt_real((double)s->max_matrix_bytes / MIB, buf));
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -12,7 +12,10 @@
 
 #include "check.h"
 
-#define ALL_FAMILIES (RDX_FAMILY_DIAG | RDX_FAMILY_STAT | RDX_FAMILY_IH | RDX_FAMILY_IVH | RDX_FAMILY_LOC)
+#define ALL_FAMILIES                                                                                  \
+    (RDX_FAMILY_DIAG | RDX_FAMILY_STAT | RDX_FAMILY_IH | RDX_FAMILY_IVH | RDX_FAMILY_LOC |             \
+     RDX_FAMILY_MORPH | RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM |     \
+     RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
 
 static char scratch_dir[512];
 
@@ -64,7 +67,9 @@ static int same_settings(const rdx_settings *a, const rdx_settings *b)
            SAME(discretisation.bin_number) && SAME(discretisation.bin_width) &&
            SAME(discretisation.min_set) && SAME(discretisation.min_value) && SAME(ivh.method) &&
            SAME(ivh.bin_number) && SAME(ivh.bin_width) && SAME(ivh.min_set) && SAME(ivh.min_value) &&
-           SAME(ivh_use_reseg_range) && SAME(families) && SAME(max_matrix_bytes);
+           SAME(ivh_use_reseg_range) && SAME(families) && SAME(texture.aggregations) &&
+           SAME(texture.glcm_distance) && SAME(texture.ngtdm_distance) && SAME(texture.ngldm_distance) &&
+           SAME(texture.ngldm_alpha) && SAME(texture.zone_linkage) && SAME(max_matrix_bytes);
 #undef SAME
 }
 
@@ -84,7 +89,12 @@ static void test_defaults(void)
     CHECK(s.resegmentation.outlier_sigma == 0.0, "outliers on");
     CHECK(s.discretisation.method == RDX_DISC_NONE && s.discretisation.min_set == 0, "discretisation");
     CHECK(s.ivh.method == RDX_DISC_NONE && s.ivh.min_set == 0 && s.ivh_use_reseg_range == 1, "ivh");
-    CHECK(s.families == 0x1fu, "families %#x", s.families); /* five flags, bits 0..4 */
+    CHECK(s.families == 0xfffu, "families %#x", s.families); /* twelve flags, bits 0..11 */
+    CHECK(s.texture.aggregations == 3u, "aggregations %#x", s.texture.aggregations); /* 2D | 3D */
+    CHECK(s.texture.glcm_distance == 1 && s.texture.ngtdm_distance == 1 && s.texture.ngldm_distance == 1,
+          "distances %d %d %d", s.texture.glcm_distance, s.texture.ngtdm_distance, s.texture.ngldm_distance);
+    CHECK(s.texture.ngldm_alpha == 0 && s.texture.zone_linkage == 1, "alpha %d, linkage %d",
+          s.texture.ngldm_alpha, s.texture.zone_linkage);
     CHECK(s.max_matrix_bytes == (size_t)2147483648u, "max bytes %zu", s.max_matrix_bytes); /* 2 GiB */
 }
 
@@ -106,6 +116,7 @@ typedef struct {
     int ivh_min_set;
     double ivh_min;
     int ivh_reseg;
+    unsigned aggregations; /* from aggregation_dims; every row has distances 1, linkage 1, alpha 0 */
 } ibsi_config;
 
 /* Fields not named are 0 (off / none / unset). */
@@ -113,28 +124,30 @@ typedef struct {
 static const ibsi_config configs[] = {
     /* digital phantom: no interpolation, no re-segmentation, no discretisation, IVH as is (ROI range) */
     {.file = "ibsi_digital_phantom.yaml", .image_interp = RDX_INTERP_LINEAR, .range = {-INFINITY, INFINITY},
-     .disc = RDX_DISC_NONE, .ivh = RDX_DISC_NONE, .ivh_reseg = 0},
+     .disc = RDX_DISC_NONE, .ivh = RDX_DISC_NONE, .ivh_reseg = 0, .aggregations = RDX_AGG_2D | RDX_AGG_3D},
     /* A: no interpolation, [-500, 400], FBS 25, IVH discrete over the re-segmentation range */
     {.file = "ibsi_config_A.yaml", .image_interp = RDX_INTERP_LINEAR, .range_enabled = 1,
      .range = {-500, 400}, .disc = RDX_DISC_FIXED_BIN_SIZE, .bin_width = 25, .ivh = RDX_DISC_NONE,
-     .ivh_reseg = 1},
+     .ivh_reseg = 1, .aggregations = RDX_AGG_2D},
     /* B: in-plane 2 x 2 bilinear + rounding, [-500, 400], FBN 32, IVH discrete over the range */
     {.file = "ibsi_config_B.yaml", .resample = 1, .in_plane = 1, .spacing = {2, 2, 0},
      .image_interp = RDX_INTERP_LINEAR, .round = 1, .range_enabled = 1, .range = {-500, 400},
-     .disc = RDX_DISC_FIXED_BIN_NUMBER, .bin_number = 32, .ivh = RDX_DISC_NONE, .ivh_reseg = 1},
+     .disc = RDX_DISC_FIXED_BIN_NUMBER, .bin_number = 32, .ivh = RDX_DISC_NONE, .ivh_reseg = 1,
+     .aggregations = RDX_AGG_2D},
     /* C: 2 x 2 x 2 trilinear + rounding, [-1000, 400], FBS 25, IVH FBS 2.5 from -1000 over the range */
     {.file = "ibsi_config_C.yaml", .resample = 1, .spacing = {2, 2, 2}, .image_interp = RDX_INTERP_LINEAR,
      .round = 1, .range_enabled = 1, .range = {-1000, 400}, .disc = RDX_DISC_FIXED_BIN_SIZE, .bin_width = 25,
-     .ivh = RDX_DISC_FIXED_BIN_SIZE, .ivh_width = 2.5, .ivh_min_set = 1, .ivh_min = -1000, .ivh_reseg = 1},
+     .ivh = RDX_DISC_FIXED_BIN_SIZE, .ivh_width = 2.5, .ivh_min_set = 1, .ivh_min = -1000, .ivh_reseg = 1,
+     .aggregations = RDX_AGG_3D},
     /* D: 2 x 2 x 2 trilinear + rounding, no range, 3 sigma, FBN 32, IVH discrete over the ROI range */
     {.file = "ibsi_config_D.yaml", .resample = 1, .spacing = {2, 2, 2}, .image_interp = RDX_INTERP_LINEAR,
      .round = 1, .range = {-INFINITY, INFINITY}, .sigma = 3, .disc = RDX_DISC_FIXED_BIN_NUMBER,
-     .bin_number = 32, .ivh = RDX_DISC_NONE, .ivh_reseg = 0},
+     .bin_number = 32, .ivh = RDX_DISC_NONE, .ivh_reseg = 0, .aggregations = RDX_AGG_3D},
     /* E: 2 x 2 x 2 tricubic spline + rounding, [-1000, 400] and 3 sigma, FBN 32, IVH FBN 1000 (ROI range) */
     {.file = "ibsi_config_E.yaml", .resample = 1, .spacing = {2, 2, 2},
      .image_interp = RDX_INTERP_CUBIC_SPLINE, .round = 1, .range_enabled = 1, .range = {-1000, 400},
      .sigma = 3, .disc = RDX_DISC_FIXED_BIN_NUMBER, .bin_number = 32, .ivh = RDX_DISC_FIXED_BIN_NUMBER,
-     .ivh_bins = 1000, .ivh_reseg = 0},
+     .ivh_bins = 1000, .ivh_reseg = 0, .aggregations = RDX_AGG_3D},
 };
 // clang-format on
 
@@ -178,7 +191,14 @@ static void check_config(const ibsi_config *e)
           "%s: ivh %d %d %g %d %g", f, s.ivh.method, s.ivh.bin_number, s.ivh.bin_width, s.ivh.min_set,
           s.ivh.min_value);
     CHECK(s.ivh_use_reseg_range == e->ivh_reseg, "%s: ivh range %d", f, s.ivh_use_reseg_range);
-    CHECK(s.families == ALL_FAMILIES && s.max_matrix_bytes == (size_t)2048 << 20, "%s: families/memory", f);
+    CHECK(s.families == ALL_FAMILIES && s.max_matrix_bytes == (size_t)2048 << 20, "%s: families %#x, memory",
+          f, s.families);
+    const rdx_texture *t = &s.texture;
+    CHECK(t->aggregations == e->aggregations, "%s: aggregations %#x", f, t->aggregations);
+    CHECK(t->glcm_distance == 1 && t->ngtdm_distance == 1 && t->ngldm_distance == 1 && t->zone_linkage == 1 &&
+              t->ngldm_alpha == 0,
+          "%s: texture %d %d %d %d %d", f, t->glcm_distance, t->ngtdm_distance, t->ngldm_distance,
+          t->zone_linkage, t->ngldm_alpha);
 }
 
 static void test_example_file(void)
@@ -194,6 +214,12 @@ static void test_example_file(void)
     CHECK(s.discretisation.min_set == 1 && s.discretisation.min_value == -1000, "min");
     CHECK(s.ivh.method == RDX_DISC_FIXED_BIN_SIZE && s.ivh.bin_width == 2.5 && s.ivh.bin_number == 1000,
           "ivh");
+    CHECK(s.families == ALL_FAMILIES, "families %#x", s.families);
+    const rdx_texture *t = &s.texture;
+    CHECK(t->aggregations == RDX_AGG_3D && t->glcm_distance == 1 && t->ngtdm_distance == 1 &&
+              t->ngldm_distance == 2 && t->ngldm_alpha == 1 && t->zone_linkage == 1,
+          "texture %#x %d %d %d %d %d", t->aggregations, t->glcm_distance, t->ngtdm_distance,
+          t->ngldm_distance, t->ngldm_alpha, t->zone_linkage);
 }
 
 /* to_yaml -> file -> load gives the same fields, and the same text again. */
@@ -239,7 +265,9 @@ static void test_round_trips(void)
         "resegmentation: {range: [-.inf, 0.1], outlier_sigma: 2.5}\n"
         "discretisation: {method: none, bin_width: 0.1, bin_number: 7, min: -0.0}\n"
         "ivh: {method: fixed_bin_number, bin_number: 1000000, use_resegmentation_range: false}\n"
-        "families: [local_intensity, diagnostics]\n"
+        "families: [ngldm, local_intensity, diagnostics, glcm, glcm]\n"
+        "texture:\n  aggregation: [3D, 2D]\n  glcm_distance: 3\n  ngtdm_distance: 2\n  ngldm_distance: 4\n"
+        "  ngldm_alpha: 5\n  zone_linkage: 2147483647\n"
         "max_matrix_memory_mb: 0.5\n";
     rdx_error err;
     rdx_error_clear(&err);
@@ -247,7 +275,12 @@ static void test_round_trips(void)
     CHECK(s.label == 0 && s.calibration.n_pieces == 3 && s.calibration.c[1][2] == 10.0 / 3.0, "odd values");
     CHECK(s.resampling.spacing[2] == 0.0, "in-plane z spacing %g (z keeps native sampling)",
           s.resampling.spacing[2]);
-    CHECK(s.families == (RDX_FAMILY_LOC | RDX_FAMILY_DIAG), "families %#x", s.families);
+    CHECK(s.families == (RDX_FAMILY_NGLDM | RDX_FAMILY_LOC | RDX_FAMILY_DIAG | RDX_FAMILY_GLCM),
+          "families %#x", s.families);
+    CHECK(s.texture.aggregations == (RDX_AGG_2D | RDX_AGG_3D) && s.texture.glcm_distance == 3 &&
+              s.texture.ngtdm_distance == 2 && s.texture.ngldm_distance == 4 && s.texture.ngldm_alpha == 5 &&
+              s.texture.zone_linkage == 2147483647,
+          "odd texture");
     CHECK(s.max_matrix_bytes == 524288, "half a MiB: %zu", s.max_matrix_bytes);
     check_round_trip("odd", &s);
 }
@@ -306,9 +339,27 @@ static void test_errors(void)
                  ":2:");
     EXPECT_ERROR("method without parameter", "discretisation:\n  method: fixed_bin_number\n", RDX_E_SETTINGS,
                  "discretisation.bin_number", ":2:");
-    EXPECT_ERROR("unknown family", "families: [diagnostics, glcm]\n", RDX_E_SETTINGS, "'glcm'",
+    EXPECT_ERROR("unknown family", "families: [diagnostics, shape]\n", RDX_E_SETTINGS, "'shape'",
                  "diagnostics | intensity_statistics | intensity_histogram | intensity_volume_histogram | "
-                 "local_intensity");
+                 "local_intensity | morphology | glcm | glrlm | glszm | gldzm | ngtdm | ngldm");
+    EXPECT_ERROR("4D aggregation", "texture:\n  aggregation: [2D, 4D]\n", RDX_E_SETTINGS, "2D | 3D",
+                 "texture.aggregation");
+    EXPECT_ERROR("lower-case aggregation", "texture:\n  aggregation: [3d]\n", RDX_E_SETTINGS, "'3d'", ":2:");
+    EXPECT_ERROR("aggregation not a list", "texture:\n  aggregation: 3D\n", RDX_E_SETTINGS,
+                 "texture.aggregation", ":2:");
+    EXPECT_ERROR("no aggregation", "texture:\n  aggregation: []\n", RDX_E_INVALID, "texture.aggregation",
+                 ":2:");
+    EXPECT_ERROR("glcm distance 0", "texture:\n  glcm_distance: 0\n", RDX_E_INVALID, "texture.glcm_distance",
+                 ":2:");
+    EXPECT_ERROR("linkage 0", "texture: {zone_linkage: 0}\n", RDX_E_INVALID, "texture.zone_linkage", ">= 1");
+    EXPECT_ERROR("negative alpha", "texture:\n  ngtdm_distance: 2\n  ngldm_alpha: -1\n", RDX_E_INVALID,
+                 "texture.ngldm_alpha", ":3:");
+    EXPECT_ERROR("fractional distance", "texture:\n  ngldm_distance: 1.5\n", RDX_E_SETTINGS,
+                 "texture.ngldm_distance", ":2:");
+    EXPECT_ERROR("unknown texture key", "texture:\n  glcm_distance: 1\n  glrlm_distance: 1\n", RDX_E_SETTINGS,
+                 "unknown key 'glrlm_distance' in 'texture'", ":3:");
+    EXPECT_ERROR("texture not a mapping", "texture: [2D]\n", RDX_E_SETTINGS, "'texture' expects a mapping",
+                 ":1:");
     EXPECT_ERROR("two spacings in 3D", "resampling:\n  spacing: [2, 2]\n", RDX_E_INVALID, "in_plane_only",
                  ":2:");
     EXPECT_ERROR("zero spacing", "resampling:\n  spacing: [2, 0, 2]\n", RDX_E_INVALID, "resampling.spacing",
