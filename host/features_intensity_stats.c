@@ -22,10 +22,10 @@ rdx_status rdx_family_intensity_stats(float *x, size_t n, double *v, rdx_error *
     double mad = abs_sum / nd;
 
     /* Order statistics rearrange x: every sum over x is taken above. */
-    double p10 = rdx_percentile(x, n, 0.10), p25 = rdx_percentile(x, n, 0.25);
-    double median = rdx_percentile(x, n, 0.50), p75 = rdx_percentile(x, n, 0.75);
-    double p90 = rdx_percentile(x, n, 0.90);
-    double mn = rdx_select_kth(x, n, 0), mx = rdx_select_kth(x, n, n - 1);
+    static const double q[7] = {0.0, 0.10, 0.25, 0.50, 0.75, 0.90, 1.0};
+    double p[7];
+    rdx_percentiles(x, n, q, 7, p);
+    double mn = p[0], p10 = p[1], p25 = p[2], median = p[3], p75 = p[4], p90 = p[5], mx = p[6];
 
     rdx_abs_dev_sum(x, n, median, -INFINITY, INFINITY, &abs_sum, &cnt, &sum);
     double medad = abs_sum / nd;

@@ -11,10 +11,11 @@ static void swapf(float *a, float *b)
     *b = t;
 }
 
-/* Hoare-style quickselect with median-of-three pivots: O(n) expected. */
-float rdx_select_kth(float *x, size_t n, size_t k)
+/* Hoare-style quickselect with median-of-three pivots on x[lo..hi]:
+ * afterwards x[k] is in its sorted place, smaller-or-equal values before it
+ * and greater-or-equal after it. O(hi - lo) expected. */
+static void select_range(float *x, size_t lo, size_t hi, size_t k)
 {
-    size_t lo = 0, hi = n - 1;
     while (hi > lo) {
         size_t mid = lo + (hi - lo) / 2;
         if (x[mid] < x[lo]) swapf(&x[mid], &x[lo]);
@@ -37,25 +38,74 @@ float rdx_select_kth(float *x, size_t n, size_t k)
         else if (k >= i)
             lo = i;
         else
-            return x[k];
+            return;
     }
+}
+
+float rdx_select_kth(float *x, size_t n, size_t k)
+{
+    select_range(x, 0, n - 1, k);
     return x[k];
 }
 
-double rdx_percentile(float *x, size_t n, double q)
+/* Multiselect: place the middle rank, then recurse into each side with the
+ * ranks that fall there: O(n log m) for m ranks instead of m full passes. */
+static void select_ranks_range(float *x, size_t lo, size_t hi, const size_t *ranks, size_t m)
+{
+    if (m == 0 || hi < lo)
+        return;
+    size_t mid = m / 2, k = ranks[mid];
+    select_range(x, lo, hi, k);
+    size_t left = mid;
+    while (left > 0 && ranks[left - 1] == k)
+        left--;
+    size_t right = mid + 1;
+    while (right < m && ranks[right] == k)
+        right++;
+    if (k > lo)
+        select_ranks_range(x, lo, k - 1, ranks, left);
+    select_ranks_range(x, k + 1, hi, ranks + right, m - right);
+}
+
+void rdx_select_ranks(float *x, size_t n, const size_t *ranks, size_t m)
+{
+    if (n > 0)
+        select_ranks_range(x, 0, n - 1, ranks, m);
+}
+
+/* Rank and interpolation weight of percentile q under the type-7 rule. */
+static size_t percentile_rank(size_t n, double q, double *frac)
 {
     double pos = q * (double)(n - 1);
     size_t k = (size_t)floor(pos);
-    double frac = pos - (double)k;
-    double a = rdx_select_kth(x, n, k);
-    if (frac == 0.0 || k + 1 >= n)
-        return a;
-    /* After selection every element above k is >= x[k]: the next order
-     * statistic is the minimum of that part. */
-    float b = x[k + 1];
-    for (size_t i = k + 2; i < n; i++)
-        if (x[i] < b) b = x[i];
-    return a + frac * ((double)b - a);
+    *frac = pos - (double)k;
+    return k;
+}
+
+void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out)
+{
+    size_t ranks[2 * RDX_MAX_PERCENTILES];
+    size_t nr = 0;
+    for (size_t i = 0; i < m; i++) {
+        double frac;
+        size_t k = percentile_rank(n, q[i], &frac);
+        ranks[nr++] = k;
+        ranks[nr++] = k + 1 < n ? k + 1 : k;
+    }
+    /* Insertion sort: a handful of ranks. */
+    for (size_t i = 1; i < nr; i++)
+        for (size_t j = i; j > 0 && ranks[j - 1] > ranks[j]; j--) {
+            size_t t = ranks[j];
+            ranks[j] = ranks[j - 1];
+            ranks[j - 1] = t;
+        }
+    rdx_select_ranks(x, n, ranks, nr);
+    for (size_t i = 0; i < m; i++) {
+        double frac;
+        size_t k = percentile_rank(n, q[i], &frac);
+        double a = x[k];
+        out[i] = frac == 0.0 || k + 1 >= n ? a : a + frac * ((double)x[k + 1] - a);
+    }
 }
 
 /* Value (1-based bin) of the k-th smallest (0-based) of a histogram. */
@@ -72,9 +122,8 @@ static int hist_kth(const int64_t *hist, int n_bins, int64_t k)
 
 double rdx_hist_percentile(const int64_t *hist, int n_bins, int64_t n, double q)
 {
-    double pos = q * (double)(n - 1);
-    int64_t k = (int64_t)floor(pos);
-    double frac = pos - (double)k;
+    double frac;
+    int64_t k = (int64_t)percentile_rank((size_t)n, q, &frac);
     double a = hist_kth(hist, n_bins, k);
     if (frac == 0.0 || k + 1 >= n)
         return a;

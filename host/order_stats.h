@@ -10,8 +10,14 @@
 /* The k-th smallest of x[0..n) (0-based), rearranging x. */
 float rdx_select_kth(float *x, size_t n, size_t k);
 
-/* Percentile q in [0,1] of x[0..n) (n >= 1), rearranging x. */
-double rdx_percentile(float *x, size_t n, double q);
+/* Rearrange x so that x[r] holds the r-th smallest value for every rank r in
+ * ranks[0..m) (sorted ascending, duplicates allowed). */
+void rdx_select_ranks(float *x, size_t n, const size_t *ranks, size_t m);
+
+/* Percentiles q[0..m) in [0,1] of x[0..n) (n >= 1, m <= RDX_MAX_PERCENTILES),
+ * rearranging x; out[i] is percentile q[i]. */
+#define RDX_MAX_PERCENTILES 16
+void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out);
 
 /* Percentile q of the discrete values 1..n_bins with counts hist[1..n_bins]
  * (hist[0] unused), total count n. */

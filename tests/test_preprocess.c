@@ -93,10 +93,14 @@ static void test_order_stats(void)
 {
     /* numpy: np.percentile([5,1,4,2,3,9,7,8,6,10], [10,25,50,90]) = 1.9, 3.25, 5.5, 9.1 */
     float x[10] = {5, 1, 4, 2, 3, 9, 7, 8, 6, 10};
-    CHECK_NEAR(rdx_percentile(x, 10, 0.10), 1.9, 1e-6, "p10");
-    CHECK_NEAR(rdx_percentile(x, 10, 0.25), 3.25, 1e-6, "p25");
-    CHECK_NEAR(rdx_percentile(x, 10, 0.50), 5.5, 1e-6, "p50");
-    CHECK_NEAR(rdx_percentile(x, 10, 0.90), 9.1, 1e-6, "p90");
+    const double q[5] = {0.10, 0.25, 0.50, 0.90, 1.0};
+    double p[5];
+    rdx_percentiles(x, 10, q, 5, p);
+    CHECK_NEAR(p[0], 1.9, 1e-6, "p10");
+    CHECK_NEAR(p[1], 3.25, 1e-6, "p25");
+    CHECK_NEAR(p[2], 5.5, 1e-6, "p50");
+    CHECK_NEAR(p[3], 9.1, 1e-6, "p90");
+    CHECK_NEAR(p[4], 10, 1e-6, "max");
     /* Against a sort on random data with many ties. */
     enum { N = 5001 };
     float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
@@ -114,6 +118,18 @@ static void test_order_stats(void)
             equal += a[i] == kth;
         }
         CHECK(below <= k && k < below + equal, "select k=%d gives %g", k, kth);
+    }
+    /* Multiselect: every requested rank holds its order statistic. */
+    size_t ranks[6] = {0, 1, 1, 2500, 4000, N - 1};
+    memcpy(b, a, N * sizeof *a);
+    rdx_select_ranks(b, N, ranks, 6);
+    for (int r = 0; r < 6; r++) {
+        int below = 0, equal = 0;
+        for (int i = 0; i < N; i++) {
+            below += a[i] < b[ranks[r]];
+            equal += a[i] == b[ranks[r]];
+        }
+        CHECK(below <= (int)ranks[r] && (int)ranks[r] < below + equal, "multiselect rank %zu", ranks[r]);
     }
     free(a);
     free(b);
