@@ -1,0 +1,128 @@
+/* Neighbouring grey level dependence matrix features (IBSI reference manual
+ * 3.11), the 17 features for the 2D, 2.5D and 3D aggregations.
+ *
+ * Definition: a neighbour of a ROI voxel (Chebyshev distance <= delta, centre
+ * excluded, in the ROI) is dependent when its grey level differs from the
+ * centre's by at most alpha. s_ij counts the ROI voxels of grey level i with
+ * dependence count j = 1 + number of dependent neighbours (IBSI counts the
+ * centre itself, so j >= 1 and every ROI voxel is counted once: N_s = N_v).
+ * p_ij = s_ij / N_s. The grey level i in the emphasis features is the level
+ * itself, not its row.
+ *
+ * Work split: the aggregation driver in features_ngtdm.c (rdx_nbh_run) hands
+ * slices to threads, each counting into its own integer matrix; features come
+ * from the merged integers with one sequential double routine. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "neighbours.h"
+
+size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane)
+{
+    return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
+}
+
+void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
+{
+    const int64_t *d = c->in->dim;
+    const int32_t *grey = c->in->grey;
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++) {
+                int64_t centre = x + d[0] * (y + d[1] * z), g = grey[centre];
+                if (g <= 0)
+                    continue;
+                int64_t v[3] = {x, y, z}, lo[3], hi[3], dependent = 0;
+                rdx_nbh_window(c, in_plane, v, lo, hi);
+                for (int64_t zz = lo[2]; zz <= hi[2]; zz++)
+                    for (int64_t yy = lo[1]; yy <= hi[1]; yy++)
+                        for (int64_t xx = lo[0]; xx <= hi[0]; xx++) {
+                            int64_t k = xx + d[0] * (yy + d[1] * zz), h = grey[k];
+                            dependent += h > 0 && k != centre && llabs(h - g) <= c->alpha;
+                        }
+                m[(size_t)c->lv->row[g] * (size_t)width + (size_t)dependent]++;
+            }
+}
+
+enum { LDE, HDE, LGCE, HGCE, LDLGE, LDHGE, HDLGE, HDHGE, GLNU, GLNU_NORM, DCNU, DCNU_NORM, DC_PERC, GL_VAR,
+       DC_VAR, DC_ENTR, DC_ENERGY, N_NGLDM };
+
+/* Sum of squared row sums (by = 0) or column sums (by = 1) of m. */
+static double squared_margins(const int64_t *m, int rows, int64_t width, int by)
+{
+    int64_t outer = by ? width : rows, inner = by ? rows : width;
+    double acc = 0.0;
+    for (int64_t a = 0; a < outer; a++) {
+        int64_t sum = 0;
+        for (int64_t b = 0; b < inner; b++)
+            sum += by ? m[b * width + a] : m[a * width + b];
+        acc += (double)sum * (double)sum;
+    }
+    return acc;
+}
+
+int rdx_ngldm_features(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, double *out)
+{
+    int rows = c->lv->n;
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1, total = 0;
+    for (size_t k = 0; k < (size_t)rows * (size_t)width; k++)
+        total += m[k];
+    if (total == 0)
+        return 0;
+    double ns = (double)total, f[N_NGLDM] = {0}, mu_i = 0.0, mu_j = 0.0;
+    for (int r = 0; r < rows; r++) {
+        double i = c->lv->level[r], i2 = i * i;
+        for (int64_t k = 0; k < width; k++) {
+            if (m[r * width + k] == 0)
+                continue;
+            double s = (double)m[r * width + k], j = (double)(k + 1), j2 = j * j, p = s / ns;
+            f[LDE] += s / j2;
+            f[HDE] += s * j2;
+            f[LGCE] += s / i2;
+            f[HGCE] += s * i2;
+            f[LDLGE] += s / (i2 * j2);
+            f[LDHGE] += s * i2 / j2;
+            f[HDLGE] += s * j2 / i2;
+            f[HDHGE] += s * i2 * j2;
+            f[DC_ENTR] -= p * log2(p);
+            f[DC_ENERGY] += p * p;
+            mu_i += i * p;
+            mu_j += j * p;
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int64_t k = 0; k < width; k++) {
+            double p = (double)m[r * width + k] / ns, di = c->lv->level[r] - mu_i, dj = (double)(k + 1) - mu_j;
+            f[GL_VAR] += di * di * p;
+            f[DC_VAR] += dj * dj * p;
+        }
+    for (int e = LDE; e <= HDHGE; e++)
+        f[e] /= ns;
+    f[GLNU] = squared_margins(m, rows, width, 0) / ns;
+    f[GLNU_NORM] = f[GLNU] / ns;
+    f[DCNU] = squared_margins(m, rows, width, 1) / ns;
+    f[DCNU_NORM] = f[DCNU] / ns;
+    f[DC_PERC] = 1.0; /* N_s / N_v: every ROI voxel has a dependence count */
+    for (int e = 0; e < N_NGLDM; e++)
+        out[e] = f[e];
+    return 1;
+}
+
+#define NGL_IDS(agg)                                                                                         \
+    {RDX_F_NGL_LDE_##agg,      RDX_F_NGL_HDE_##agg,   RDX_F_NGL_LGCE_##agg,    RDX_F_NGL_HGCE_##agg,           \
+     RDX_F_NGL_LDLGE_##agg,    RDX_F_NGL_LDHGE_##agg, RDX_F_NGL_HDLGE_##agg,   RDX_F_NGL_HDHGE_##agg,          \
+     RDX_F_NGL_GLNU_##agg,     RDX_F_NGL_GLNU_NORM_##agg, RDX_F_NGL_DCNU_##agg, RDX_F_NGL_DCNU_NORM_##agg,     \
+     RDX_F_NGL_DC_PERC_##agg,  RDX_F_NGL_GL_VAR_##agg, RDX_F_NGL_DC_VAR_##agg, RDX_F_NGL_DC_ENTR_##agg,       \
+     RDX_F_NGL_DC_ENERGY_##agg}
+
+_Static_assert(N_NGLDM <= RDX_NBH_MAX_FEATURES, "feature buffer of the aggregation driver");
+
+static const int ngldm_ids[3][N_NGLDM] = {NGL_IDS(2D), NGL_IDS(2_5D), NGL_IDS(3D)};
+
+rdx_status rdx_family_ngldm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
+{
+    const rdx_nbh_family f = {N_NGLDM, rdx_ngldm_cells, rdx_ngldm_count, rdx_ngldm_features,
+                              {ngldm_ids[0], ngldm_ids[1], ngldm_ids[2]}};
+    return rdx_nbh_run(&f, in, t->ngldm_distance, t->ngldm_alpha, t->aggregations, values, err);
+}

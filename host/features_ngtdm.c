@@ -1,0 +1,321 @@
+/* Neighbourhood grey tone difference matrix features (IBSI reference manual
+ * 3.10): coarseness, contrast, busyness, complexity and strength, for the 2D,
+ * 2.5D and 3D aggregations. Also home of the code shared with the NGLDM
+ * (features_ngldm.c): grey-level compaction and the aggregation driver (see
+ * neighbours.h).
+ *
+ * Definition: for a ROI voxel of grey level i, A is the mean grey level of its
+ * neighbours (Chebyshev distance <= delta, centre excluded) that lie in the
+ * ROI, W of them. Voxels with W = 0 are left out (IBSI: only voxels with at
+ * least one valid neighbour count). n_i counts the voxels kept, s_i sums
+ * |i - A| over them, N_vc = sum n_i, p_i = n_i / N_vc, N_gp = #{i: p_i > 0}.
+ * Since |i - S/W| = |i*W - S| / W with S the integer neighbour sum, the matrix
+ * keeps for each level and each W the integer sum of |i*W - S|; s_i is formed
+ * once, in a fixed order, when the features are computed. Every matrix is thus
+ * integer-valued and independent of the order voxels are visited in.
+ *
+ * Work split: the driver hands slices to threads; each thread counts into its
+ * own integer matrix, merged by integer addition (see rdx_nbh_run). */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neighbours.h"
+
+/* ---- shared with features_ngldm.c ---- */
+
+rdx_status rdx_nbh_levels_build(const rdx_texture_input *in, rdx_nbh_levels *lv, rdx_error *err)
+{
+    memset(lv, 0, sizeof *lv);
+    if (in->n_grey < 0)
+        return rdx_error_set(err, RDX_E_INVALID, "features_ngtdm.c: negative number of grey levels %d",
+                             in->n_grey);
+    lv->row = malloc(((size_t)in->n_grey + 1) * sizeof *lv->row);
+    if (!lv->row)
+        return rdx_error_set(err, RDX_E_NOMEM, "features_ngtdm.c: out of memory for %d grey levels",
+                             in->n_grey);
+    for (int g = 0; g <= in->n_grey; g++)
+        lv->row[g] = -1;
+    size_t n = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
+    for (size_t k = 0; k < n; k++) {
+        int32_t g = in->grey[k];
+        if (g < 0 || g > in->n_grey) {
+            rdx_nbh_levels_free(lv);
+            return rdx_error_set(err, RDX_E_INVALID, "features_ngtdm.c: grey level %d outside 0..%d", (int)g,
+                                 in->n_grey);
+        }
+        lv->row[g] = 0; /* mark present */
+    }
+    lv->row[0] = -1; /* 0 marks voxels outside the ROI */
+    for (int g = 1; g <= in->n_grey; g++)
+        lv->n += lv->row[g] == 0;
+    lv->level = malloc(((size_t)lv->n + 1) * sizeof *lv->level);
+    if (!lv->level) {
+        rdx_nbh_levels_free(lv);
+        return rdx_error_set(err, RDX_E_NOMEM, "features_ngtdm.c: out of memory for %d grey levels",
+                             in->n_grey);
+    }
+    int r = 0;
+    for (int g = 1; g <= in->n_grey; g++)
+        if (lv->row[g] == 0) {
+            lv->level[r] = g;
+            lv->row[g] = r++;
+        }
+    return RDX_OK;
+}
+
+void rdx_nbh_levels_free(rdx_nbh_levels *lv)
+{
+    free(lv->level);
+    free(lv->row);
+    memset(lv, 0, sizeof *lv);
+}
+
+int64_t rdx_nbh_max_neighbours(const rdx_nbh_ctx *c, int in_plane)
+{
+    int64_t n = 1;
+    for (int a = 0; a < (in_plane ? 2 : 3); a++) {
+        int64_t w = 2 * (int64_t)c->distance + 1;
+        n *= w < c->in->dim[a] ? w : c->in->dim[a];
+    }
+    return n - 1;
+}
+
+static void write_features(const rdx_nbh_family *f, int agg, const double *out, int ok, double *values)
+{
+    for (int k = 0; k < f->n_features; k++)
+        values[f->ids[agg][k]] = ok == 1 ? out[k] : NAN;
+}
+
+/* n_mats zeroed integer matrices of `cells` cells per thread (cells may be 0:
+ * empty ROI); NULL when too large. */
+static int64_t *thread_matrices(size_t cells, int n_threads, int n_mats)
+{
+    size_t per = (size_t)n_threads * (size_t)n_mats;
+    if (cells > (SIZE_MAX / sizeof(int64_t) - 1) / per)
+        return NULL;
+    return calloc(cells * per + 1, sizeof(int64_t));
+}
+
+static void add_matrix(int64_t *dst, const int64_t *src, size_t cells)
+{
+    for (size_t k = 0; k < cells; k++)
+        dst[k] += src[k];
+}
+
+static rdx_status out_of_memory(const rdx_nbh_ctx *c, size_t cells, rdx_error *err)
+{
+    return rdx_error_set(err, RDX_E_NOMEM,
+                         "features_ngtdm.c: out of memory for %zu-cell neighbourhood matrices (%d grey levels, "
+                         "distance %d)",
+                         cells, c->lv->n, c->distance);
+}
+
+/* 3D: one matrix over the volume. */
+static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+{
+    int nt = omp_get_max_threads();
+    size_t cells = f->cells(c, 0);
+    int64_t *m = thread_matrices(cells, nt, 1);
+    if (!m)
+        return out_of_memory(c, cells, err);
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t *mine = m + (size_t)omp_get_thread_num() * cells;
+#pragma omp for schedule(dynamic)
+        for (int64_t z = 0; z < c->in->dim[2]; z++)
+            f->count(c, 0, z, z + 1, mine);
+    }
+    for (int t = 1; t < nt; t++)
+        add_matrix(m, m + (size_t)t * cells, cells);
+    double out[RDX_NBH_MAX_FEATURES];
+    int ok = f->features(c, 0, m, out);
+    free(m);
+    if (ok < 0)
+        return out_of_memory(c, cells, err);
+    write_features(f, 2, out, ok, values);
+    return RDX_OK;
+}
+
+/* 2D: features per slice, averaged in slice order; 2.5D: features of the
+ * summed slice matrices. Per thread: a slice matrix and a running sum. */
+static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+{
+    int nt = omp_get_max_threads();
+    int64_t nz = c->in->dim[2];
+    size_t cells = f->cells(c, 1);
+    int nf = f->n_features;
+    int64_t *m = thread_matrices(cells, nt, 2);
+    double *feat = malloc((size_t)nz * (size_t)nf * sizeof *feat);
+    signed char *ok = malloc((size_t)nz);
+    if (!m || !feat || !ok) {
+        free(m);
+        free(feat);
+        free(ok);
+        return out_of_memory(c, cells, err);
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t *slice = m + 2 * (size_t)omp_get_thread_num() * cells, *sum = slice + cells;
+#pragma omp for schedule(dynamic)
+        for (int64_t z = 0; z < nz; z++) {
+            memset(slice, 0, cells * sizeof *slice);
+            f->count(c, 1, z, z + 1, slice);
+            ok[z] = (signed char)f->features(c, 1, slice, feat + z * nf);
+            add_matrix(sum, slice, cells);
+        }
+    }
+    double mean[RDX_NBH_MAX_FEATURES] = {0}, out[RDX_NBH_MAX_FEATURES];
+    int n_ok = 0, failed = 0;
+    for (int64_t z = 0; z < nz; z++) {
+        failed |= ok[z] < 0;
+        if (ok[z] == 1) {
+            n_ok++;
+            for (int k = 0; k < nf; k++)
+                mean[k] += feat[z * nf + k];
+        }
+    }
+    for (int k = 0; k < nf && n_ok > 0; k++)
+        mean[k] /= n_ok;
+    int64_t *total = m + cells; /* thread 0's running sum */
+    for (int t = 1; t < nt; t++)
+        add_matrix(total, m + (2 * (size_t)t + 1) * cells, cells);
+    int ok25 = failed ? -1 : f->features(c, 1, total, out);
+    free(m);
+    free(feat);
+    free(ok);
+    if (ok25 < 0)
+        return out_of_memory(c, cells, err);
+    write_features(f, 0, mean, n_ok > 0, values);
+    write_features(f, 1, out, ok25, values);
+    return RDX_OK;
+}
+
+rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int distance, int alpha,
+                       unsigned aggregations, double *values, rdx_error *err)
+{
+    if (distance < 1 || alpha < 0)
+        return rdx_error_set(err, RDX_E_INVALID,
+                             "features_ngtdm.c: neighbourhood distance %d (must be >= 1) or alpha %d (must be >= 0)",
+                             distance, alpha);
+    rdx_nbh_levels lv;
+    rdx_status st = rdx_nbh_levels_build(in, &lv, err);
+    if (st)
+        return st;
+    rdx_nbh_ctx c = {in, &lv, distance, alpha};
+    if (aggregations & RDX_AGG_2D)
+        st = aggregate_2d(f, &c, values, err);
+    if (!st && (aggregations & RDX_AGG_3D))
+        st = aggregate_3d(f, &c, values, err);
+    rdx_nbh_levels_free(&lv);
+    return st;
+}
+
+/* ---- NGTDM ---- */
+
+size_t rdx_ngtdm_cells(const rdx_nbh_ctx *c, int in_plane)
+{
+    return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
+}
+
+void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
+{
+    const int64_t *d = c->in->dim;
+    const int32_t *grey = c->in->grey;
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++) {
+                int64_t centre = x + d[0] * (y + d[1] * z), g = grey[centre];
+                if (g <= 0)
+                    continue;
+                int64_t v[3] = {x, y, z}, lo[3], hi[3], sum = 0, w = 0;
+                rdx_nbh_window(c, in_plane, v, lo, hi);
+                for (int64_t zz = lo[2]; zz <= hi[2]; zz++)
+                    for (int64_t yy = lo[1]; yy <= hi[1]; yy++)
+                        for (int64_t xx = lo[0]; xx <= hi[0]; xx++) {
+                            int64_t k = xx + d[0] * (yy + d[1] * zz);
+                            if (grey[k] > 0 && k != centre) {
+                                sum += grey[k];
+                                w++;
+                            }
+                        }
+                if (w == 0)
+                    continue;
+                int64_t *row = m + (size_t)c->lv->row[g] * (size_t)width;
+                row[0]++;
+                row[w] += g * w > sum ? g * w - sum : sum - g * w;
+            }
+}
+
+/* The five features from the levels present (level i, p_i, s_i; n of them). */
+static void ngtdm_from_levels(int n, const double *level, const double *p, const double *s, double n_vc,
+                              double *out)
+{
+    double sum_ps = 0.0, sum_s = 0.0;
+    for (int a = 0; a < n; a++) {
+        sum_ps += p[a] * s[a];
+        sum_s += s[a];
+    }
+    /* Pairs a < b; every double sum over i, j is symmetric, so twice this. */
+    double con = 0.0, bus = 0.0, cpx = 0.0, str = 0.0;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            double dl = level[b] - level[a], d2 = dl * dl;
+            con += p[a] * p[b] * d2;
+            bus += fabs(level[a] * p[a] - level[b] * p[b]);
+            cpx += dl * (p[a] * s[a] + p[b] * s[b]) / (p[a] + p[b]);
+            str += (p[a] + p[b]) * d2;
+        }
+    /* IBSI conventions for the degenerate cases: coarseness of a region
+     * without differences 1e6; contrast, busyness, strength 0. */
+    out[0] = sum_ps > 0.0 ? 1.0 / sum_ps : 1e6;
+    out[1] = n > 1 ? 2.0 * con / ((double)n * (double)(n - 1)) * (sum_s / n_vc) : 0.0;
+    out[2] = bus > 0.0 ? sum_ps / (2.0 * bus) : 0.0;
+    out[3] = 2.0 * cpx / n_vc;
+    out[4] = sum_s > 0.0 ? 2.0 * str / sum_s : 0.0;
+}
+
+int rdx_ngtdm_features(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, double *out)
+{
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1, n_vc = 0;
+    for (int r = 0; r < c->lv->n; r++)
+        n_vc += m[(size_t)r * (size_t)width];
+    if (n_vc == 0)
+        return 0;
+    double *buf = malloc(3 * ((size_t)c->lv->n + 1) * sizeof *buf);
+    if (!buf)
+        return -1;
+    double *level = buf, *p = level + c->lv->n + 1, *s = p + c->lv->n + 1;
+    int n = 0;
+    for (int r = 0; r < c->lv->n; r++) {
+        const int64_t *row = m + (size_t)r * (size_t)width;
+        if (row[0] == 0)
+            continue;
+        level[n] = c->lv->level[r];
+        p[n] = (double)row[0] / (double)n_vc;
+        s[n] = 0.0;
+        for (int64_t w = 1; w < width; w++)
+            s[n] += (double)row[w] / (double)w;
+        n++;
+    }
+    ngtdm_from_levels(n, level, p, s, (double)n_vc, out);
+    free(buf);
+    return 1;
+}
+
+static const int ngtdm_ids[3][5] = {
+    {RDX_F_NGT_COARSENESS_2D, RDX_F_NGT_CONTRAST_2D, RDX_F_NGT_BUSYNESS_2D, RDX_F_NGT_COMPLEXITY_2D,
+     RDX_F_NGT_STRENGTH_2D},
+    {RDX_F_NGT_COARSENESS_2_5D, RDX_F_NGT_CONTRAST_2_5D, RDX_F_NGT_BUSYNESS_2_5D, RDX_F_NGT_COMPLEXITY_2_5D,
+     RDX_F_NGT_STRENGTH_2_5D},
+    {RDX_F_NGT_COARSENESS_3D, RDX_F_NGT_CONTRAST_3D, RDX_F_NGT_BUSYNESS_3D, RDX_F_NGT_COMPLEXITY_3D,
+     RDX_F_NGT_STRENGTH_3D}};
+
+rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
+{
+    const rdx_nbh_family f = {5, rdx_ngtdm_cells, rdx_ngtdm_count, rdx_ngtdm_features,
+                              {ngtdm_ids[0], ngtdm_ids[1], ngtdm_ids[2]}};
+    return rdx_nbh_run(&f, in, t->ngtdm_distance, 0, t->aggregations, values, err);
+}
