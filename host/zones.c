@@ -1,0 +1,553 @@
+/* Zone labelling, distance to the ROI edge, sparse zone matrices and the 16
+ * zone features shared by the GLSZM (IBSI 3.8) and the GLDZM (IBSI 3.9).
+ *
+ * Work split: the 2D aggregations label every axial slice on its own, in
+ * parallel over slices (each slice its own labels, distance map and matrix);
+ * the slice features are averaged in slice order afterwards, and the slice
+ * counts are added into one 2.5D table as slices finish (integer counts: the
+ * sum does not depend on the order). The 3D zones come from one sequential
+ * breadth-first labelling of the box. Matrices hold integer counts in a hash table while
+ * they are built and become an array sorted by (grey, j), so feature sums
+ * have one fixed order whatever the thread count. Memory is proportional to
+ * the box (labels, distances) plus the distinct (grey, j) pairs, never
+ * Ng x max zone size. */
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include "zones.h"
+
+/* ------------------------------------------------ (grey, j) count hash table */
+
+/* A count with its key = grey << 32 | j (grey >= 1, so key 0 marks an
+ * empty hash slot). */
+typedef struct {
+    uint64_t key;
+    int64_t count;
+} key_count;
+
+/* Open addressing with linear probing; key and count share a slot, so an
+ * update costs one cache miss. */
+typedef struct {
+    key_count *slot;
+    size_t cap, n;
+    int bits; /* cap = 2^bits */
+} count_hash;
+
+static size_t hash_slot(uint64_t key, int bits)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+static void hash_free(count_hash *h)
+{
+    free(h->slot);
+    h->slot = NULL;
+}
+
+static void hash_put(count_hash *h, uint64_t key, int64_t c)
+{
+    size_t s = hash_slot(key, h->bits);
+    while (h->slot[s].key && h->slot[s].key != key)
+        s = (s + 1) & (h->cap - 1);
+    if (!h->slot[s].key) {
+        h->slot[s].key = key;
+        h->n++;
+    }
+    h->slot[s].count += c;
+}
+
+static int hash_init(count_hash *h, int bits)
+{
+    h->bits = bits;
+    h->cap = (size_t)1 << bits;
+    h->n = 0;
+    h->slot = calloc(h->cap, sizeof *h->slot);
+    return h->slot ? 0 : -1;
+}
+
+/* Add c zones at (grey, j); grows the table to keep it at most half full. */
+static int hash_add(count_hash *h, int32_t grey, int64_t j, int64_t c)
+{
+    if (2 * (h->n + 1) > h->cap) {
+        count_hash g;
+        if (hash_init(&g, h->bits + 1))
+            return -1;
+        for (size_t s = 0; s < h->cap; s++)
+            if (h->slot[s].key)
+                hash_put(&g, h->slot[s].key, h->slot[s].count);
+        hash_free(h);
+        *h = g;
+    }
+    hash_put(h, (uint64_t)grey << 32 | (uint64_t)j, c);
+    return 0;
+}
+
+/* (key, count) pairs sorted by key: LSD radix sort with 11-bit digits,
+ * skipping the digits that are equal in every key (a comparison sort of the
+ * many small slice matrices costs more than the labelling). */
+#define RADIX_BITS 11
+
+/* Sorts a[0..n) using tmp[0..n); the result is in a. */
+static void radix_sort(key_count *a, key_count *tmp, size_t n)
+{
+    uint64_t any = 0, all = ~0ull;
+    for (size_t i = 0; i < n; i++) {
+        any |= a[i].key;
+        all &= a[i].key;
+    }
+    key_count *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += RADIX_BITS) {
+        const uint64_t mask = (1u << RADIX_BITS) - 1;
+        if (!(((any ^ all) >> shift) & mask))
+            continue;
+        size_t start[1u << RADIX_BITS] = {0};
+        for (size_t i = 0; i < n; i++)
+            start[(src[i].key >> shift) & mask]++;
+        size_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            size_t c = start[d];
+            start[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[start[(src[i].key >> shift) & mask]++] = src[i];
+        key_count *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
+/* The sorted matrix of the table's counts and its j-marginal; the table is
+ * left as it is. On failure m owns nothing. */
+static int hash_to_matrix(const count_hash *h, int64_t n_voxels, rdx_zone_matrix *m)
+{
+    size_t n = 0, cap = h->n ? h->n : 1;
+    *m = (rdx_zone_matrix){.n_voxels = n_voxels};
+    key_count *kc = malloc(2 * cap * sizeof *kc);
+    m->e = malloc(cap * sizeof *m->e);
+    m->jm = malloc(cap * sizeof *m->jm);
+    if (!kc || !m->e || !m->jm) {
+        free(kc);
+        rdx_zone_matrix_free(m);
+        return -1;
+    }
+    for (size_t s = 0; s < h->cap; s++)
+        if (h->slot[s].key)
+            kc[n++] = h->slot[s];
+    radix_sort(kc, kc + cap, n);
+    for (size_t k = 0; k < n; k++)
+        m->e[k] = (rdx_zone_count){(int32_t)(kc[k].key >> 32), (int64_t)(kc[k].key & 0xFFFFFFFFu), kc[k].count};
+    m->n = n;
+    /* j-marginal: the same counts keyed by j alone, equal j summed */
+    for (size_t k = 0; k < n; k++)
+        kc[k].key &= 0xFFFFFFFFu;
+    radix_sort(kc, kc + cap, n);
+    for (size_t k = 0; k < n; k++) {
+        if (m->n_j && (uint64_t)m->jm[m->n_j - 1].j == kc[k].key)
+            m->jm[m->n_j - 1].count += kc[k].count;
+        else
+            m->jm[m->n_j++] = (rdx_zone_margin){(int64_t)kc[k].key, kc[k].count};
+    }
+    free(kc);
+    return 0;
+}
+
+void rdx_zone_matrix_free(rdx_zone_matrix *m)
+{
+    free(m->e);
+    free(m->jm);
+    m->e = NULL;
+    m->jm = NULL;
+    m->n = m->n_j = 0;
+}
+
+/* ------------------------------------------------------------------ labelling */
+
+/* FIFO of voxel indices. Popped entries are dropped by moving the live part
+ * to the front, so it stays within a few times the search front, far
+ * smaller than a large zone. */
+typedef struct {
+    int64_t *v;
+    size_t head, tail, cap;
+} fifo;
+
+static int fifo_push(fifo *q, int64_t x)
+{
+    if (q->tail == q->cap) {
+        if (q->head >= q->cap / 2 && q->head > 0) {
+            memmove(q->v, q->v + q->head, (q->tail - q->head) * sizeof *q->v);
+            q->tail -= q->head;
+            q->head = 0;
+        } else {
+            size_t cap = q->cap ? 2 * q->cap : 1024;
+            int64_t *v = realloc(q->v, cap * sizeof *v);
+            if (!v)
+                return -1;
+            q->v = v;
+            q->cap = cap;
+        }
+    }
+    q->v[q->tail++] = x;
+    return 0;
+}
+
+/* Neighbour offsets within Chebyshev distance r that fit in the volume. */
+static int64_t (*neighbour_offsets(const int64_t dim[3], int r, size_t *n))[3]
+{
+    int64_t reach[3];
+    for (int a = 0; a < 3; a++)
+        reach[a] = r < dim[a] - 1 ? r : dim[a] - 1;
+    size_t cap = (size_t)(2 * reach[0] + 1) * (size_t)(2 * reach[1] + 1) * (size_t)(2 * reach[2] + 1);
+    int64_t(*off)[3] = malloc(cap * sizeof *off);
+    *n = 0;
+    if (!off)
+        return NULL;
+    for (int64_t dz = -reach[2]; dz <= reach[2]; dz++)
+        for (int64_t dy = -reach[1]; dy <= reach[1]; dy++)
+            for (int64_t dx = -reach[0]; dx <= reach[0]; dx++)
+                if (dx || dy || dz) {
+                    off[*n][0] = dx;
+                    off[*n][1] = dy;
+                    off[*n][2] = dz;
+                    (*n)++;
+                }
+    return off;
+}
+
+/* Breadth-first search of the zone that starts at seed (already labelled id):
+ * labels its voxels and returns its size and the minimum of dist over it. */
+static int grow_zone(const int64_t dim[3], const int32_t *grey, const int32_t *dist, int64_t (*off)[3],
+                     size_t n_off, uint32_t *label, uint32_t id, int64_t seed, fifo *q, int64_t *size,
+                     int32_t *min_dist)
+{
+    const int32_t g = grey[seed];
+    const int64_t nxy = dim[0] * dim[1];
+    q->head = q->tail = 0;
+    if (fifo_push(q, seed))
+        return -1;
+    *size = 0;
+    *min_dist = INT32_MAX;
+    while (q->head < q->tail) {
+        int64_t u = q->v[q->head++];
+        (*size)++;
+        if (dist && dist[u] < *min_dist)
+            *min_dist = dist[u];
+        int64_t c[3] = {u % dim[0], (u / dim[0]) % dim[1], u / nxy};
+        for (size_t k = 0; k < n_off; k++) {
+            int64_t x = c[0] + off[k][0], y = c[1] + off[k][1], z = c[2] + off[k][2];
+            if (x < 0 || y < 0 || z < 0 || x >= dim[0] || y >= dim[1] || z >= dim[2])
+                continue;
+            int64_t w = x + dim[0] * y + nxy * z;
+            if (grey[w] == g && !label[w]) {
+                label[w] = id;
+                if (fifo_push(q, w))
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+rdx_status rdx_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, const int32_t *dist,
+                           uint32_t *label, rdx_zone_matrix *m, rdx_error *err)
+{
+    const int64_t n = dim[0] * dim[1] * dim[2];
+    *m = (rdx_zone_matrix){0};
+    if (n >= (int64_t)UINT32_MAX)
+        return rdx_error_set(err, RDX_E_UNSUPPORTED,
+                             "zone labelling: %lld voxels in the ROI box, more than the 2^32 - 1 supported",
+                             (long long)n);
+    size_t n_off;
+    int64_t(*off)[3] = neighbour_offsets(dim, linkage, &n_off);
+    count_hash h;
+    fifo q = {0};
+    int bad = hash_init(&h, 8) || !off;
+    memset(label, 0, (size_t)n * sizeof *label);
+    uint32_t zones = 0;
+    int64_t nv = 0;
+    for (int64_t v = 0; !bad && v < n; v++) {
+        if (grey[v] <= 0 || label[v])
+            continue;
+        int64_t size = 0;
+        int32_t min_dist = 0;
+        label[v] = ++zones;
+        bad = grow_zone(dim, grey, dist, off, n_off, label, zones, v, &q, &size, &min_dist) ||
+              hash_add(&h, grey[v], dist ? min_dist : size, 1);
+        nv += size;
+    }
+    if (!bad)
+        bad = hash_to_matrix(&h, nv, m);
+    hash_free(&h);
+    free(q.v);
+    free(off);
+    if (bad)
+        return rdx_error_set(err, RDX_E_NOMEM, "zone labelling: out of memory for a %lld-voxel ROI box",
+                             (long long)n);
+    return RDX_OK;
+}
+
+/* --------------------------------------------------------- distance to edge */
+
+/* Sweep one line of the distance map both ways: d = min(d, neighbour + 1),
+ * with distance 0 just beyond both ends (outside the volume). */
+static void sweep_line(int32_t *d, int64_t len, int64_t stride)
+{
+    int32_t prev = 0;
+    for (int64_t i = 0; i < len; i++) {
+        int32_t *p = d + i * stride;
+        if (*p > prev + 1)
+            *p = prev + 1;
+        prev = *p;
+    }
+    prev = 0;
+    for (int64_t i = len - 1; i >= 0; i--) {
+        int32_t *p = d + i * stride;
+        if (*p > prev + 1)
+            *p = prev + 1;
+        prev = *p;
+    }
+}
+
+void rdx_zones_border_distance(const int64_t dim[3], const uint8_t *mask, int in_plane, int32_t *dist)
+{
+    const int64_t n = dim[0] * dim[1] * dim[2];
+    const int64_t stride[3] = {1, dim[0], dim[0] * dim[1]};
+    for (int64_t v = 0; v < n; v++)
+        dist[v] = mask[v] ? INT32_MAX / 2 : 0;
+    /* Min-plus convolution with |.| along x, then y, then z: the minimum over
+     * outside voxels of the summed per-axis distances, i.e. Manhattan. */
+    for (int a = 0; a < (in_plane ? 2 : 3); a++) {
+        int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2; /* the other two axes */
+        int64_t lines = dim[b] * dim[c];
+#pragma omp parallel for schedule(static)
+        for (int64_t l = 0; l < lines; l++) {
+            int64_t start = (l % dim[b]) * stride[b] + (l / dim[b]) * stride[c];
+            sweep_line(dist + start, dim[a], stride[a]);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ features */
+
+void rdx_zone_features(const rdx_zone_matrix *m, double f[RDX_ZF_COUNT])
+{
+    double ns = 0, sje = 0, lje = 0, lgze = 0, hgze = 0, sjlge = 0, sjhge = 0, ljlge = 0, ljhge = 0;
+    double mu_i = 0, mu_j = 0, glnu = 0, grey_sum = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        const rdx_zone_count *e = &m->e[k];
+        double c = (double)e->count, i = e->grey, j = (double)e->j, i2 = i * i, j2 = j * j;
+        ns += c;
+        sje += c / j2;
+        lje += c * j2;
+        lgze += c / i2;
+        hgze += c * i2;
+        sjlge += c / (i2 * j2);
+        sjhge += c * i2 / j2;
+        ljlge += c * j2 / i2;
+        ljhge += c * i2 * j2;
+        mu_i += c * i;
+        mu_j += c * j;
+        /* s_i. accumulates over the run of entries with this grey level */
+        grey_sum += c;
+        if (k + 1 == m->n || m->e[k + 1].grey != e->grey) {
+            glnu += grey_sum * grey_sum;
+            grey_sum = 0;
+        }
+    }
+    mu_i /= ns;
+    mu_j /= ns;
+    double var_i = 0, var_j = 0, entr = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        const rdx_zone_count *e = &m->e[k];
+        double p = (double)e->count / ns, di = e->grey - mu_i, dj = (double)e->j - mu_j;
+        var_i += p * di * di;
+        var_j += p * dj * dj;
+        entr -= p * log2(p);
+    }
+    double jnu = 0;
+    for (size_t k = 0; k < m->n_j; k++)
+        jnu += (double)m->jm[k].count * (double)m->jm[k].count;
+    f[RDX_ZF_SJE] = sje / ns;
+    f[RDX_ZF_LJE] = lje / ns;
+    f[RDX_ZF_LGZE] = lgze / ns;
+    f[RDX_ZF_HGZE] = hgze / ns;
+    f[RDX_ZF_SJLGE] = sjlge / ns;
+    f[RDX_ZF_SJHGE] = sjhge / ns;
+    f[RDX_ZF_LJLGE] = ljlge / ns;
+    f[RDX_ZF_LJHGE] = ljhge / ns;
+    f[RDX_ZF_GLNU] = glnu / ns;
+    f[RDX_ZF_GLNU_NORM] = glnu / (ns * ns);
+    f[RDX_ZF_JNU] = jnu / ns;
+    f[RDX_ZF_JNU_NORM] = jnu / (ns * ns);
+    f[RDX_ZF_PERC] = ns / (double)m->n_voxels;
+    f[RDX_ZF_GL_VAR] = var_i;
+    f[RDX_ZF_J_VAR] = var_j;
+    f[RDX_ZF_J_ENTR] = entr;
+}
+
+/* ------------------------------------------------------------------ families */
+
+static const char *family_name(int use_distance)
+{
+    return use_distance ? "GLDZM" : "GLSZM";
+}
+
+static void write_features(const rdx_zone_matrix *m, const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], int agg,
+                           double *values)
+{
+    double f[RDX_ZF_COUNT];
+    rdx_zone_features(m, f);
+    for (int k = 0; k < RDX_ZF_COUNT; k++)
+        values[ids[k][agg]] = f[k];
+}
+
+/* 2D zones of slice z, with the in-plane distance map of the morphological
+ * mask for the GLDZM. A slice without ROI voxels gives an empty matrix. */
+static rdx_status slice_matrix(const rdx_texture_input *in, int64_t z, int linkage, int use_distance,
+                               rdx_zone_matrix *m)
+{
+    const int64_t dim[3] = {in->dim[0], in->dim[1], 1}, n = dim[0] * dim[1];
+    const int32_t *grey = in->grey + z * n;
+    *m = (rdx_zone_matrix){0};
+    int64_t v = 0;
+    while (v < n && grey[v] <= 0)
+        v++;
+    if (v == n)
+        return RDX_OK;
+    uint32_t *label = malloc((size_t)n * sizeof *label);
+    int32_t *dist = use_distance ? malloc((size_t)n * sizeof *dist) : NULL;
+    rdx_status st = RDX_E_NOMEM;
+    if (label && (dist || !use_distance)) {
+        if (dist)
+            rdx_zones_border_distance(dim, in->morph + z * n, 1, dist);
+        st = rdx_zones_label(dim, grey, linkage, dist, label, m, NULL);
+    }
+    free(label);
+    free(dist);
+    return st;
+}
+
+/* Adds the counts of m to h (2.5D merging). */
+static int hash_add_matrix(count_hash *h, const rdx_zone_matrix *m)
+{
+    for (size_t k = 0; k < m->n; k++)
+        if (hash_add(h, m->e[k].grey, m->e[k].j, m->e[k].count))
+            return -1;
+    return 0;
+}
+
+/* Slice z of the 2D aggregations: its features into f (has = 1 when the
+ * slice has ROI voxels) and its counts added to the merged table. Integer
+ * counts make the merged table independent of the order slices arrive in. */
+static rdx_status slice_features(const rdx_texture_input *in, int64_t z, int linkage, int use_distance,
+                                 double f[RDX_ZF_COUNT], uint8_t *has, count_hash *merged, int64_t *merged_nv)
+{
+    rdx_zone_matrix m;
+    rdx_status st = slice_matrix(in, z, linkage, use_distance, &m);
+    if (!st && m.n) {
+        rdx_zone_features(&m, f);
+        *has = 1;
+#pragma omp critical(rdx_zones_merge)
+        {
+            *merged_nv += m.n_voxels;
+            if (hash_add_matrix(merged, &m))
+                st = RDX_E_NOMEM;
+        }
+    }
+    rdx_zone_matrix_free(&m);
+    return st;
+}
+
+/* 2D: features per slice averaged (in slice order) over the slices with ROI
+ * voxels; 2.5D: features of the sum of the slice matrices. */
+static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_distance,
+                           const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
+{
+    const int64_t nz = in->dim[2];
+    const char *fam = family_name(use_distance);
+    double(*f)[RDX_ZF_COUNT] = malloc((size_t)nz * sizeof *f);
+    uint8_t *has = calloc((size_t)nz, 1);
+    rdx_status *sst = calloc((size_t)nz, sizeof *sst);
+    count_hash merged;
+    int64_t merged_nv = 0;
+    rdx_status st = RDX_OK;
+    if (hash_init(&merged, 8) || !f || !has || !sst)
+        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %lld slices", fam, (long long)nz);
+    else {
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t z = 0; z < nz; z++)
+            sst[z] = slice_features(in, z, linkage, use_distance, f[z], &has[z], &merged, &merged_nv);
+    }
+    for (int64_t z = 0; !st && z < nz; z++)
+        if (sst[z])
+            st = rdx_error_set(err, sst[z], "%s: zones of slice %lld failed (%s)", fam, (long long)z,
+                               rdx_status_name(sst[z]));
+    if (!st) {
+        double sum[RDX_ZF_COUNT] = {0};
+        int64_t slices = 0;
+        for (int64_t z = 0; z < nz; z++)
+            if (has[z]) {
+                for (int k = 0; k < RDX_ZF_COUNT; k++)
+                    sum[k] += f[z][k];
+                slices++;
+            }
+        rdx_zone_matrix all;
+        if (!slices)
+            st = rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: no voxel in the intensity mask", fam);
+        else if (hash_to_matrix(&merged, merged_nv, &all))
+            st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the merged 2.5D matrix", fam);
+        else {
+            for (int k = 0; k < RDX_ZF_COUNT; k++)
+                values[ids[k][RDX_ZAGG_2D]] = sum[k] / (double)slices;
+            write_features(&all, ids, RDX_ZAGG_2_5D, values);
+            rdx_zone_matrix_free(&all);
+        }
+    }
+    hash_free(&merged);
+    free(f);
+    free(has);
+    free(sst);
+    return st;
+}
+
+/* 3D: one labelling of the box, distances in 3D for the GLDZM. */
+static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_distance,
+                           const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
+{
+    const size_t n = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
+    uint32_t *label = malloc(n * sizeof *label);
+    int32_t *dist = use_distance ? malloc(n * sizeof *dist) : NULL;
+    rdx_zone_matrix m = {0};
+    rdx_status st = RDX_OK;
+    if (!label || (use_distance && !dist))
+        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone labels of a %zu-voxel ROI box",
+                           family_name(use_distance), n);
+    if (!st && dist)
+        rdx_zones_border_distance(in->dim, in->morph, 0, dist);
+    if (!st)
+        st = rdx_zones_label(in->dim, in->grey, linkage, dist, label, &m, err);
+    if (!st && !m.n)
+        st = rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: no voxel in the intensity mask",
+                           family_name(use_distance));
+    if (!st)
+        write_features(&m, ids, RDX_ZAGG_3D, values);
+    rdx_zone_matrix_free(&m);
+    free(label);
+    free(dist);
+    return st;
+}
+
+rdx_status rdx_zone_family(const rdx_texture_input *in, const rdx_texture *t, int use_distance,
+                           const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
+{
+    int linkage = t->zone_linkage < 1 ? 1 : t->zone_linkage;
+    rdx_status st = RDX_OK;
+    if (t->aggregations & RDX_AGG_2D)
+        st = zones_2d(in, linkage, use_distance, ids, values, err);
+    if (!st && (t->aggregations & RDX_AGG_3D))
+        st = zones_3d(in, linkage, use_distance, ids, values, err);
+    return st;
+}
