@@ -1,0 +1,513 @@
+/* Grey level co-occurrence matrix features (IBSI reference manual 3.6), and
+ * the machinery the GLCM and GLRLM families share (glcm_glrlm.h).
+ *
+ * Matrices are sparse integer counts over the grey levels present in the ROI
+ * (compact indices), built by radix-sorting one code per voxel pair or run,
+ * so memory stays proportional to the ROI whatever the number of grey
+ * levels. Features are computed from the sorted entries in one fixed order,
+ * so they depend only on the counts: any backend that produces the same
+ * counts gets bit-identical features.
+ *
+ * Work split (rdx_tex_aggregate): one matrix per direction over the whole
+ * box (3D averaged; the 4 in-plane ones are the 2.5D direction-merged
+ * matrices, since in-plane pairs never cross slices), in parallel over
+ * directions; one matrix per slice and in-plane direction plus their
+ * per-slice sum (2D averaged, 2D slice-merged), in parallel over slices; the
+ * merged matrices are sums of the direction matrices in direction order.
+ * Each parallel task writes only its own matrix and feature row, and means
+ * are taken in a fixed order afterwards: results do not depend on the
+ * number of threads.
+ *
+ * The GLCM is symmetric: a pair of ROI voxels at distance d (the 13 or 4
+ * direction vectors scaled by d) adds one to (i, j) and one to (j, i). It is
+ * stored as its upper triangle: entry (a <= b) with count c stands for
+ * c at (i, j) and c at (j, i), or 2c at (i, i). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "directions.h"
+#include "glcm_glrlm.h"
+
+/* ---- sparse count matrices ---- */
+
+void rdx_counts_free(rdx_counts *m)
+{
+    free(m->code);
+    free(m->count);
+    m->code = NULL;
+    m->count = NULL;
+    m->n = 0;
+}
+
+static rdx_status counts_alloc(rdx_counts *m, size_t n)
+{
+    m->n = n;
+    m->code = malloc((n ? n : 1) * sizeof *m->code);
+    m->count = malloc((n ? n : 1) * sizeof *m->count);
+    if (m->code && m->count)
+        return RDX_OK;
+    rdx_counts_free(m);
+    return RDX_E_NOMEM;
+}
+
+/* LSD radix sort on bytes, as many passes as the largest code needs; the
+ * sorted codes end in codes or scratch, which is returned. */
+static uint64_t *radix_sort(uint64_t *codes, uint64_t *scratch, size_t n)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; i++)
+        bits |= codes[i];
+    uint64_t *src = codes, *dst = scratch;
+    for (int shift = 0; shift < 64 && (bits >> shift); shift += 8) {
+        size_t pos[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            pos[(src[i] >> shift) & 255]++;
+        if (pos[(src[0] >> shift) & 255] == n) /* one digit value: already in order */
+            continue;
+        size_t start = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = pos[b];
+            pos[b] = start;
+            start += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[pos[(src[i] >> shift) & 255]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    return src;
+}
+
+rdx_status rdx_counts_from_codes(uint64_t *codes, uint64_t *scratch, size_t n, rdx_counts *m, rdx_error *err)
+{
+    const uint64_t *s = n ? radix_sort(codes, scratch, n) : codes;
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++)
+        unique += i == 0 || s[i] != s[i - 1];
+    if (counts_alloc(m, unique))
+        return rdx_error_set(err, RDX_E_NOMEM, "texture matrix: out of memory for %zu entries", unique);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || s[i] != s[i - 1]) {
+            m->code[k] = s[i];
+            m->count[k++] = 0;
+        }
+        m->count[k - 1]++;
+    }
+    return RDX_OK;
+}
+
+rdx_status rdx_counts_add(const rdx_counts *a, const rdx_counts *b, rdx_counts *out, rdx_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0, j = 0; i < a->n || j < b->n; n++) {
+        if (j == b->n || (i < a->n && a->code[i] < b->code[j])) i++;
+        else if (i == a->n || b->code[j] < a->code[i]) j++;
+        else i++, j++;
+    }
+    if (counts_alloc(out, n))
+        return rdx_error_set(err, RDX_E_NOMEM, "texture matrix: out of memory for %zu entries", n);
+    for (size_t i = 0, j = 0, k = 0; k < n; k++) {
+        if (j == b->n || (i < a->n && a->code[i] < b->code[j])) {
+            out->code[k] = a->code[i];
+            out->count[k] = a->count[i++];
+        } else if (i == a->n || b->code[j] < a->code[i]) {
+            out->code[k] = b->code[j];
+            out->count[k] = b->count[j++];
+        } else {
+            out->code[k] = a->code[i];
+            out->count[k] = a->count[i++] + b->count[j++];
+        }
+    }
+    return RDX_OK;
+}
+
+/* *out = m[0] + ... + m[n-1], added in index order. */
+static rdx_status counts_sum(const rdx_counts *m, int n, rdx_counts *out)
+{
+    rdx_counts acc = {0};
+    for (int d = 0; d < n; d++) {
+        rdx_counts next;
+        rdx_status st = rdx_counts_add(&acc, &m[d], &next, NULL);
+        rdx_counts_free(&acc);
+        if (st)
+            return st;
+        acc = next;
+    }
+    *out = acc;
+    return RDX_OK;
+}
+
+/* ---- texture context ---- */
+
+rdx_status rdx_tex_ctx_init(const rdx_texture_input *in, int distance, rdx_tex_ctx *c, rdx_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->in = in;
+    c->distance = distance;
+    if (in->n_grey < 1 || distance < 1)
+        return rdx_error_set(err, RDX_E_INVALID, "texture: bad number of grey levels (%d) or GLCM distance (%d)",
+                             in->n_grey, distance);
+    size_t nv = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
+    c->index = malloc(((size_t)in->n_grey + 1) * sizeof *c->index);
+    if (!c->index)
+        return rdx_error_set(err, RDX_E_NOMEM, "texture: out of memory for %d grey levels", in->n_grey);
+    for (int g = 0; g <= in->n_grey; g++)
+        c->index[g] = -1;
+    for (size_t v = 0; v < nv; v++) {
+        int32_t g = in->grey[v];
+        if (g < 0 || g > in->n_grey) {
+            rdx_tex_ctx_free(c);
+            return rdx_error_set(err, RDX_E_INVALID, "texture: grey level %d outside 0..%d", (int)g, in->n_grey);
+        }
+        c->index[g] = g ? 0 : -1;
+    }
+    for (int g = 1; g <= in->n_grey; g++)
+        c->n_levels += c->index[g] == 0;
+    if (c->n_levels == 0) {
+        rdx_tex_ctx_free(c);
+        return rdx_error_set(err, RDX_E_EMPTY_ROI, "texture: no voxel in the ROI");
+    }
+    c->level = malloc((size_t)c->n_levels * sizeof *c->level);
+    if (!c->level) {
+        rdx_tex_ctx_free(c);
+        return rdx_error_set(err, RDX_E_NOMEM, "texture: out of memory for %d grey levels", in->n_grey);
+    }
+    for (int g = 1, k = 0; g <= in->n_grey; g++)
+        if (c->index[g] == 0) {
+            c->level[k] = g;
+            c->index[g] = k++;
+        }
+    int64_t longest = in->dim[0] > in->dim[1] ? in->dim[0] : in->dim[1];
+    c->run_codes = (longest > in->dim[2] ? longest : in->dim[2]) + 1;
+    return RDX_OK;
+}
+
+void rdx_tex_ctx_free(rdx_tex_ctx *c)
+{
+    free(c->index);
+    free(c->level);
+    c->index = NULL;
+    c->level = NULL;
+}
+
+/* ---- aggregation driver ---- */
+
+/* Features of m into the row f, valid = 0 (and f untouched) when m is empty. */
+static rdx_status row_features(const rdx_tex_family *fam, const rdx_tex_ctx *c, const rdx_counts *m, double *f,
+                               uint8_t *valid)
+{
+    *valid = m->n > 0;
+    return *valid ? fam->features(m, c, f, NULL) : RDX_OK;
+}
+
+/* The matrix of direction u over slices z0 .. z1-1; buf holds 2 * cap codes. */
+static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1,
+                            uint64_t *buf, size_t cap, rdx_counts *m)
+{
+    size_t n = fam->codes(c, u, z0, z1, buf);
+    return rdx_counts_from_codes(buf, buf + cap, n, m, NULL);
+}
+
+/* The whole-box matrix and feature row of each of the ndir directions. */
+static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c, int ndir, size_t n_roi,
+                                     rdx_counts *dm, double *f, uint8_t *valid)
+{
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int d = 0; d < ndir; d++) {
+        uint64_t *buf = malloc(2 * n_roi * sizeof *buf);
+        rdx_status st = buf ? matrix_of(fam, c, rdx_dir[d], 0, c->in->dim[2], buf, n_roi, &dm[d]) : RDX_E_NOMEM;
+        free(buf);
+        if (!st)
+            st = row_features(fam, c, &dm[d], f + (size_t)d * fam->n_features, &valid[d]);
+        if (st) {
+#pragma omp atomic write
+            failed = 1;
+        }
+    }
+    return failed ? RDX_E_NOMEM : RDX_OK;
+}
+
+/* Slice z (n_roi ROI voxels): feature rows of its RDX_N_DIR_2D in-plane
+ * matrices (f, valid) and of their sum (fc, vc). */
+static rdx_status one_slice(const rdx_tex_family *fam, const rdx_tex_ctx *c, int64_t z, size_t n_roi, double *f,
+                            uint8_t *valid, double *fc, uint8_t *vc)
+{
+    rdx_counts m[RDX_N_DIR_2D] = {{0}}, sum = {0};
+    uint64_t *buf = malloc(2 * n_roi * sizeof *buf);
+    rdx_status st = buf ? RDX_OK : RDX_E_NOMEM;
+    for (int d = 0; d < RDX_N_DIR_2D && !st; d++) {
+        st = matrix_of(fam, c, rdx_dir[d], z, z + 1, buf, n_roi, &m[d]);
+        if (!st)
+            st = row_features(fam, c, &m[d], f + (size_t)d * fam->n_features, &valid[d]);
+    }
+    free(buf);
+    if (!st)
+        st = counts_sum(m, RDX_N_DIR_2D, &sum);
+    if (!st)
+        st = row_features(fam, c, &sum, fc, vc);
+    rdx_counts_free(&sum);
+    for (int d = 0; d < RDX_N_DIR_2D; d++)
+        rdx_counts_free(&m[d]);
+    return st;
+}
+
+static rdx_status slice_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c, const size_t *n_roi, double *f,
+                                 uint8_t *valid, double *fc, uint8_t *vc)
+{
+    int failed = 0;
+    size_t nf = (size_t)fam->n_features;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t z = 0; z < c->in->dim[2]; z++) {
+        if (n_roi[z] && one_slice(fam, c, z, n_roi[z], f + (size_t)z * RDX_N_DIR_2D * nf,
+                                  valid + (size_t)z * RDX_N_DIR_2D, fc + (size_t)z * nf, vc + z)) {
+#pragma omp atomic write
+            failed = 1;
+        }
+    }
+    return failed ? RDX_E_NOMEM : RDX_OK;
+}
+
+/* values[ids[k][agg]] = mean of feature k over the valid rows, in row order. */
+static void write_mean(const rdx_tex_family *fam, const double *f, const uint8_t *valid, size_t rows, int agg,
+                       double *values)
+{
+    for (int k = 0; k < fam->n_features; k++) {
+        double s = 0;
+        size_t n = 0;
+        for (size_t r = 0; r < rows; r++)
+            if (valid[r]) {
+                s += f[r * (size_t)fam->n_features + (size_t)k];
+                n++;
+            }
+        values[fam->ids[k][agg]] = n ? s / (double)n : NAN;
+    }
+}
+
+/* Features of the sum of the first ndir direction matrices. */
+static rdx_status merged_features(const rdx_tex_family *fam, const rdx_tex_ctx *c, const rdx_counts *dm, int ndir,
+                                  int agg, double *values)
+{
+    rdx_counts sum = {0};
+    uint8_t valid;
+    double *f = malloc((size_t)fam->n_features * sizeof *f);
+    rdx_status st = f ? counts_sum(dm, ndir, &sum) : RDX_E_NOMEM;
+    if (!st)
+        st = row_features(fam, c, &sum, f, &valid);
+    if (!st)
+        write_mean(fam, f, &valid, 1, agg, values);
+    rdx_counts_free(&sum);
+    free(f);
+    return st;
+}
+
+rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                             double *values, rdx_error *err)
+{
+    int want2d = (aggregations & RDX_AGG_2D) != 0, want3d = (aggregations & RDX_AGG_3D) != 0;
+    if (!want2d && !want3d)
+        return RDX_OK;
+    const int64_t *dim = c->in->dim;
+    size_t nz = (size_t)dim[2], plane = (size_t)dim[0] * (size_t)dim[1], nf = (size_t)fam->n_features, total = 0;
+    int ndir = want3d ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    size_t *n_roi = calloc(nz, sizeof *n_roi);
+    double *fd = malloc(RDX_N_DIR_3D * nf * sizeof *fd), *f2d = malloc(nz * RDX_N_DIR_2D * nf * sizeof *f2d);
+    double *fc = malloc(nz * nf * sizeof *fc);
+    uint8_t *vd = calloc(RDX_N_DIR_3D, 1), *v2d = calloc(nz * RDX_N_DIR_2D, 1), *vc = calloc(nz, 1);
+    rdx_counts dm[RDX_N_DIR_3D] = {{0}};
+    rdx_status st = n_roi && fd && f2d && fc && vd && v2d && vc ? RDX_OK : RDX_E_NOMEM;
+    for (size_t z = 0; !st && z < nz; z++) {
+        for (size_t v = 0; v < plane; v++)
+            n_roi[z] += c->in->grey[z * plane + v] > 0;
+        total += n_roi[z];
+    }
+    if (!st)
+        st = direction_matrices(fam, c, ndir, total, dm, fd, vd);
+    if (!st && want2d)
+        st = slice_matrices(fam, c, n_roi, f2d, v2d, fc, vc);
+    if (!st && want2d) {
+        write_mean(fam, f2d, v2d, nz * RDX_N_DIR_2D, RDX_TEX_2D_AVG, values);
+        write_mean(fam, fc, vc, nz, RDX_TEX_2D_COMB, values);
+        write_mean(fam, fd, vd, RDX_N_DIR_2D, RDX_TEX_2_5D_AVG, values);
+        st = merged_features(fam, c, dm, RDX_N_DIR_2D, RDX_TEX_2_5D_COMB, values);
+    }
+    if (!st && want3d) {
+        write_mean(fam, fd, vd, RDX_N_DIR_3D, RDX_TEX_3D_AVG, values);
+        st = merged_features(fam, c, dm, RDX_N_DIR_3D, RDX_TEX_3D_COMB, values);
+    }
+    for (int d = 0; d < RDX_N_DIR_3D; d++)
+        rdx_counts_free(&dm[d]);
+    free(n_roi);
+    free(fd);
+    free(f2d);
+    free(fc);
+    free(vd);
+    free(v2d);
+    free(vc);
+    if (st)
+        return rdx_error_set(err, st, "%s: out of memory for the matrices of a %zu-voxel ROI", fam->name, total);
+    return RDX_OK;
+}
+
+/* ---- GLCM ---- */
+
+size_t rdx_glcm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+{
+    const int64_t *dim = c->in->dim;
+    const int64_t s[3] = {(int64_t)u[0] * c->distance, (int64_t)u[1] * c->distance, (int64_t)u[2] * c->distance};
+    const int64_t off = rdx_dir_offset(dim, u, c->distance);
+    const int64_t xlo = s[0] < 0 ? -s[0] : 0, xhi = s[0] > 0 ? dim[0] - s[0] : dim[0];
+    const uint64_t np = (uint64_t)c->n_levels;
+    size_t n = 0;
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < dim[1]; y++) {
+            if (!rdx_box_contains(dim, 0, y + s[1], z + s[2]))
+                continue;
+            const int32_t *row = c->in->grey + dim[0] * (y + dim[1] * z);
+            for (int64_t x = xlo; x < xhi; x++) {
+                int32_t g = row[x], h = row[x + off];
+                if (!g || !h)
+                    continue;
+                uint64_t a = (uint64_t)c->index[g], b = (uint64_t)c->index[h];
+                out[n++] = a <= b ? a * np + b : b * np + a;
+            }
+        }
+    return n;
+}
+
+/* Feature order of rdx_glcm_features. */
+static const int glcm_ids[RDX_GLCM_N_FEATURES][6] = {
+    RDX_TEX_IDS(CM_JOINT_MAX),     RDX_TEX_IDS(CM_JOINT_AVG),      RDX_TEX_IDS(CM_JOINT_VAR),
+    RDX_TEX_IDS(CM_JOINT_ENTR),    RDX_TEX_IDS(CM_DIFF_AVG),       RDX_TEX_IDS(CM_DIFF_VAR),
+    RDX_TEX_IDS(CM_DIFF_ENTR),     RDX_TEX_IDS(CM_SUM_AVG),        RDX_TEX_IDS(CM_SUM_VAR),
+    RDX_TEX_IDS(CM_SUM_ENTR),      RDX_TEX_IDS(CM_ENERGY),         RDX_TEX_IDS(CM_CONTRAST),
+    RDX_TEX_IDS(CM_DISSIMILARITY), RDX_TEX_IDS(CM_INV_DIFF),       RDX_TEX_IDS(CM_INV_DIFF_NORM),
+    RDX_TEX_IDS(CM_INV_DIFF_MOM),  RDX_TEX_IDS(CM_INV_DIFF_MOM_NORM), RDX_TEX_IDS(CM_INV_VAR),
+    RDX_TEX_IDS(CM_CORR),          RDX_TEX_IDS(CM_AUTO_CORR),      RDX_TEX_IDS(CM_CLUST_TEND),
+    RDX_TEX_IDS(CM_CLUST_SHADE),   RDX_TEX_IDS(CM_CLUST_PROM),     RDX_TEX_IDS(CM_INFO_CORR1),
+    RDX_TEX_IDS(CM_INFO_CORR2)};
+
+/* Mean, variance and entropy of the distribution p[lo..hi] over k. */
+static void distribution_moments(const double *p, int lo, int hi, double *mean, double *var, double *entropy)
+{
+    double m = 0, v = 0, e = 0;
+    for (int k = lo; k <= hi; k++)
+        m += k * p[k];
+    for (int k = lo; k <= hi; k++)
+        if (p[k] > 0) {
+            v += (k - m) * (k - m) * p[k];
+            e -= p[k] * log2(p[k]);
+        }
+    *mean = m;
+    *var = v;
+    *entropy = e;
+}
+
+/* Entropy of the marginal distribution. */
+static double marginal_entropy(const double *p, int n)
+{
+    double e = 0;
+    for (int k = 0; k < n; k++)
+        if (p[k] > 0)
+            e -= p[k] * log2(p[k]);
+    return e;
+}
+
+/* Sums over the matrix are taken over the stored upper triangle: entry e
+ * with probability p = count / sum(counts) stands for p/2 in each of the
+ * cells (i, j) and (j, i), or for p in (i, i), so a symmetric function of
+ * (i, j) sums as p * f(i, j). */
+rdx_status rdx_glcm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err)
+{
+    const int np = c->n_levels, top = c->level[np - 1];
+    const double ng = c->in->n_grey;
+    double *marg = calloc((size_t)np, sizeof *marg), *pdiff = calloc((size_t)top + 1, sizeof *pdiff);
+    double *psum = calloc(2 * (size_t)top + 1, sizeof *psum);
+    if (!marg || !pdiff || !psum) {
+        free(marg);
+        free(pdiff);
+        free(psum);
+        return rdx_error_set(err, RDX_E_NOMEM, "GLCM: out of memory for %d grey levels", top);
+    }
+    int64_t total = 0;
+    for (size_t e = 0; e < m->n; e++)
+        total += m->count[e];
+    double jmax = 0, mu = 0, hxy = 0, energy = 0, contrast = 0, dissim = 0, idf = 0, idn = 0, idm = 0, idmn = 0;
+    double ivar = 0, acorr = 0;
+    for (size_t e = 0; e < m->n; e++) {
+        int a = (int)(m->code[e] / (uint64_t)np), b = (int)(m->code[e] % (uint64_t)np);
+        double i = c->level[a], j = c->level[b], k = j - i, p = (double)m->count[e] / (double)total;
+        double cell = a == b ? p : p / 2;
+        jmax = cell > jmax ? cell : jmax;
+        hxy -= p * log2(cell);
+        energy += p * cell;
+        marg[a] += p / 2;
+        marg[b] += p / 2;
+        pdiff[(int)k] += p;
+        psum[(int)(i + j)] += p;
+        mu += p * (i + j) / 2;
+        contrast += p * k * k;
+        dissim += p * k;
+        idf += p / (1 + k);
+        idn += p / (1 + k / ng);
+        idm += p / (1 + k * k);
+        idmn += p / (1 + k * k / (ng * ng));
+        ivar += k > 0 ? p / (k * k) : 0;
+        acorr += p * i * j;
+    }
+    double var = 0, cov = 0, tend = 0, shade = 0, prom = 0, hxy1 = 0;
+    for (size_t e = 0; e < m->n; e++) {
+        int a = (int)(m->code[e] / (uint64_t)np), b = (int)(m->code[e] % (uint64_t)np);
+        double di = c->level[a] - mu, dj = c->level[b] - mu, p = (double)m->count[e] / (double)total;
+        double t = di + dj;
+        var += p * (di * di + dj * dj) / 2;
+        cov += p * di * dj;
+        tend += p * t * t;
+        shade += p * t * t * t;
+        prom += p * t * t * t * t;
+        hxy1 -= p * log2(marg[a] * marg[b]);
+    }
+    /* HXY2 = -sum_ij p_i p_j log2(p_i p_j) factorises into HX + HY = 2 HX. */
+    double hx = marginal_entropy(marg, np), hxy2 = 2 * hx;
+    f[0] = jmax;
+    f[1] = mu;
+    f[2] = var;
+    f[3] = hxy;
+    distribution_moments(pdiff, 0, top, &f[4], &f[5], &f[6]);
+    distribution_moments(psum, 2, 2 * top, &f[7], &f[8], &f[9]);
+    f[10] = energy;
+    f[11] = contrast;
+    f[12] = dissim;
+    f[13] = idf;
+    f[14] = idn;
+    f[15] = idm;
+    f[16] = idmn;
+    f[17] = ivar;
+    /* One grey level only: 0/0; take the limits PyRadiomics uses (corr 1, info corr 0). */
+    f[18] = var > 0 ? cov / var : 1.0;
+    f[19] = acorr;
+    f[20] = tend;
+    f[21] = shade;
+    f[22] = prom;
+    f[23] = hx > 0 ? (hxy - hxy1) / hx : 0.0;
+    f[24] = sqrt(1 - exp(-2 * fmax(hxy2 - hxy, 0.0))); /* HXY <= HX + HY: clamp rounding */
+    free(marg);
+    free(pdiff);
+    free(psum);
+    return RDX_OK;
+}
+
+rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
+{
+    static const rdx_tex_family glcm = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, rdx_glcm_features};
+    rdx_tex_ctx c;
+    rdx_status st = rdx_tex_ctx_init(in, t->glcm_distance, &c, err);
+    if (st)
+        return st;
+    st = rdx_tex_aggregate(&c, &glcm, t->aggregations, values, err);
+    rdx_tex_ctx_free(&c);
+    return st;
+}

@@ -1,0 +1,130 @@
+/* Grey level run length matrix features (IBSI reference manual 3.7).
+ *
+ * A run is a maximal line of ROI voxels with the same grey level along one
+ * of the 13 (3D) or 4 (2D, in-plane) directions; it ends at a grey level
+ * change or where the intensity mask or the box ends. Each run gives one
+ * code k * run_codes + length (k: compact grey index), and the sparse
+ * matrix of those codes is the GLRLM. Matrices, aggregation and the work
+ * split (parallel over directions and over slices) are shared with the GLCM
+ * (features_glcm.c, rdx_tex_aggregate).
+ *
+ * N_v, the number of voxels of run percentage, is taken from the matrix
+ * itself (sum of run lengths): for a merged matrix that is the ROI size
+ * times the number of directions merged, as IBSI prescribes. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "directions.h"
+#include "glcm_glrlm.h"
+
+size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+{
+    const int64_t *dim = c->in->dim;
+    const int32_t *grey = c->in->grey;
+    const int64_t off = rdx_dir_offset(dim, u, 1);
+    size_t n = 0;
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < dim[1]; y++)
+            for (int64_t x = 0; x < dim[0]; x++) {
+                int64_t v = x + dim[0] * (y + dim[1] * z);
+                int32_t g = grey[v];
+                if (!g || (rdx_box_contains(dim, x - u[0], y - u[1], z - u[2]) && grey[v - off] == g))
+                    continue; /* outside the ROI, or not the first voxel of its run */
+                int64_t len = 1;
+                while (rdx_box_contains(dim, x + len * u[0], y + len * u[1], z + len * u[2]) &&
+                       grey[v + len * off] == g)
+                    len++;
+                out[n++] = (uint64_t)c->index[g] * (uint64_t)c->run_codes + (uint64_t)len;
+            }
+    return n;
+}
+
+/* Feature order of rdx_glrlm_features. */
+static const int glrlm_ids[RDX_GLRLM_N_FEATURES][6] = {
+    RDX_TEX_IDS(RLM_SRE),       RDX_TEX_IDS(RLM_LRE),       RDX_TEX_IDS(RLM_LGRE),  RDX_TEX_IDS(RLM_HGRE),
+    RDX_TEX_IDS(RLM_SRLGE),     RDX_TEX_IDS(RLM_SRHGE),     RDX_TEX_IDS(RLM_LRLGE), RDX_TEX_IDS(RLM_LRHGE),
+    RDX_TEX_IDS(RLM_GLNU),      RDX_TEX_IDS(RLM_GLNU_NORM), RDX_TEX_IDS(RLM_RLNU),  RDX_TEX_IDS(RLM_RLNU_NORM),
+    RDX_TEX_IDS(RLM_R_PERC),    RDX_TEX_IDS(RLM_GL_VAR),    RDX_TEX_IDS(RLM_RL_VAR), RDX_TEX_IDS(RLM_RL_ENTR)};
+
+/* Sum of squares of the n marginal counts. */
+static double sum_squares(const int64_t *r, int64_t n)
+{
+    double s = 0;
+    for (int64_t k = 0; k < n; k++)
+        s += (double)r[k] * (double)r[k];
+    return s;
+}
+
+rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err)
+{
+    const uint64_t stride = (uint64_t)c->run_codes;
+    int64_t *rg = calloc((size_t)c->n_levels, sizeof *rg), *rl = calloc(stride, sizeof *rl);
+    if (!rg || !rl) {
+        free(rg);
+        free(rl);
+        return rdx_error_set(err, RDX_E_NOMEM, "GLRLM: out of memory for the marginal counts");
+    }
+    int64_t ns = 0, nv = 0;
+    for (size_t e = 0; e < m->n; e++) {
+        ns += m->count[e];
+        nv += m->count[e] * (int64_t)(m->code[e] % stride);
+    }
+    double sre = 0, lre = 0, lgre = 0, hgre = 0, srlge = 0, srhge = 0, lrlge = 0, lrhge = 0, mi = 0, mj = 0;
+    for (size_t e = 0; e < m->n; e++) {
+        uint64_t k = m->code[e] / stride, len = m->code[e] % stride;
+        double r = (double)m->count[e], i2 = (double)c->level[k] * c->level[k], j2 = (double)len * len;
+        sre += r / j2;
+        lre += r * j2;
+        lgre += r / i2;
+        hgre += r * i2;
+        srlge += r / (i2 * j2);
+        srhge += r * i2 / j2;
+        lrlge += r * j2 / i2;
+        lrhge += r * i2 * j2;
+        rg[k] += m->count[e];
+        rl[len] += m->count[e];
+        mi += r / (double)ns * c->level[k];
+        mj += r / (double)ns * (double)len;
+    }
+    double gvar = 0, rvar = 0, entr = 0;
+    for (size_t e = 0; e < m->n; e++) {
+        uint64_t k = m->code[e] / stride, len = m->code[e] % stride;
+        double p = (double)m->count[e] / (double)ns, di = c->level[k] - mi, dj = (double)len - mj;
+        gvar += p * di * di;
+        rvar += p * dj * dj;
+        entr -= p * log2(p);
+    }
+    double n = (double)ns, glnu = sum_squares(rg, c->n_levels), rlnu = sum_squares(rl, (int64_t)stride);
+    f[0] = sre / n;
+    f[1] = lre / n;
+    f[2] = lgre / n;
+    f[3] = hgre / n;
+    f[4] = srlge / n;
+    f[5] = srhge / n;
+    f[6] = lrlge / n;
+    f[7] = lrhge / n;
+    f[8] = glnu / n;
+    f[9] = glnu / (n * n);
+    f[10] = rlnu / n;
+    f[11] = rlnu / (n * n);
+    f[12] = n / (double)nv;
+    f[13] = gvar;
+    f[14] = rvar;
+    f[15] = entr;
+    free(rg);
+    free(rl);
+    return RDX_OK;
+}
+
+rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
+{
+    static const rdx_tex_family glrlm = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_ids, rdx_glrlm_codes,
+                                         rdx_glrlm_features};
+    rdx_tex_ctx c;
+    rdx_status st = rdx_tex_ctx_init(in, 1, &c, err); /* runs have no distance */
+    if (st)
+        return st;
+    st = rdx_tex_aggregate(&c, &glrlm, t->aggregations, values, err);
+    rdx_tex_ctx_free(&c);
+    return st;
+}

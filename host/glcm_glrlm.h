@@ -1,0 +1,88 @@
+/* Private interface of the GLCM and GLRLM families (features_glcm.c,
+ * features_glrlm.c): the sparse integer count matrices both families build,
+ * the driver that turns per-slice and per-direction matrices into the six
+ * IBSI aggregations, and the matrix builders and feature routines (exposed
+ * for the tests). */
+#ifndef RDX_HOST_GLCM_GLRLM_H
+#define RDX_HOST_GLCM_GLRLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "families.h"
+
+/* A sparse count matrix: entries sorted by code, codes unique, counts > 0.
+ * The owner frees it with rdx_counts_free. */
+typedef struct {
+    uint64_t *code;
+    int64_t *count;
+    size_t n;
+} rdx_counts;
+
+void rdx_counts_free(rdx_counts *m);
+
+/* The matrix of the n codes in codes[] (each occurrence counts 1). codes and
+ * scratch (n elements each) are overwritten; *m receives a new matrix. */
+rdx_status rdx_counts_from_codes(uint64_t *codes, uint64_t *scratch, size_t n, rdx_counts *m, rdx_error *err);
+
+/* *out = a + b (a new matrix). */
+rdx_status rdx_counts_add(const rdx_counts *a, const rdx_counts *b, rdx_counts *out, rdx_error *err);
+
+/* What the families need to know about a texture box: the grey levels
+ * present in the ROI, compacted so that matrices are sized by them. */
+typedef struct {
+    const rdx_texture_input *in;
+    int n_levels;      /* Np: grey levels present in the ROI */
+    int32_t *level;    /* level[k]: the k-th present grey level, ascending (Np entries) */
+    int32_t *index;    /* index[g]: k of grey level g, -1 if absent (n_grey + 1 entries) */
+    int distance;      /* GLCM: neighbour distance */
+    int64_t run_codes; /* GLRLM: run codes are k * run_codes + length; longest run + 1 */
+} rdx_tex_ctx;
+
+/* Fills *c for in (distance: the GLCM neighbour distance). Grey levels
+ * outside 0..n_grey are an error. Free with rdx_tex_ctx_free. */
+rdx_status rdx_tex_ctx_init(const rdx_texture_input *in, int distance, rdx_tex_ctx *c, rdx_error *err);
+void rdx_tex_ctx_free(rdx_tex_ctx *c);
+
+/* Writes to out[] the codes of the matrix entries that direction u
+ * contributes from the voxels of slices z0 .. z1-1, and returns their number
+ * (at most the number of ROI voxels in those slices). */
+typedef size_t (*rdx_tex_codes_fn)(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out);
+
+/* Features of a non-empty matrix into f[]; RDX_OK or RDX_E_NOMEM. */
+typedef rdx_status (*rdx_tex_features_fn)(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err);
+
+/* Aggregation index: the order of the six feature ids of each feature. */
+enum { RDX_TEX_2D_AVG, RDX_TEX_2D_COMB, RDX_TEX_2_5D_AVG, RDX_TEX_2_5D_COMB, RDX_TEX_3D_AVG, RDX_TEX_3D_COMB };
+
+/* The six ids of feature X (e.g. CM_JOINT_MAX) in aggregation order. */
+#define RDX_TEX_IDS(X)                                                                                     \
+    { RDX_F_##X##_2D_AVG, RDX_F_##X##_2D_COMB, RDX_F_##X##_2_5D_AVG,                                      \
+      RDX_F_##X##_2_5D_COMB, RDX_F_##X##_3D_AVG, RDX_F_##X##_3D_COMB }
+
+typedef struct {
+    const char *name;    /* for error messages */
+    int n_features;
+    const int (*ids)[6]; /* ids[f][aggregation]: rdx_feature_id of feature f */
+    rdx_tex_codes_fn codes;
+    rdx_tex_features_fn features;
+} rdx_tex_family;
+
+/* Computes the aggregations of t->aggregations (IBSI 3.6.x) and writes them to
+ * values[]. Empty matrices (a slice or direction without pairs or runs) are
+ * left out of the averages; a feature without any matrix is NaN. */
+rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                             double *values, rdx_error *err);
+
+/* GLCM: codes a * Np + b (a <= b, compact grey indices) of the pairs at
+ * distance c->distance along u; features in the IBSI order of features_glcm.c. */
+size_t rdx_glcm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out);
+rdx_status rdx_glcm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err);
+#define RDX_GLCM_N_FEATURES 25
+
+/* GLRLM: codes k * c->run_codes + length of the runs along u that start in the
+ * slices; features in the IBSI order of features_glrlm.c. */
+size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out);
+rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err);
+#define RDX_GLRLM_N_FEATURES 16
+
+#endif
