@@ -1,0 +1,36 @@
+/* Shared by every .cu file in kernels/, for both builds: nvcc (the device) and g++
+ * with the SIMT emulator (-DSIMT_EMU -include emu/simt_emu.h). Kernel code
+ * tests SIMT_EMU, never __CUDA_ARCH__. */
+#ifndef RDX_KERNELS_COMMON_H
+#define RDX_KERNELS_COMMON_H
+
+#include <cuda_runtime.h>
+
+/* Same definition as host/voxel_ops.h and rdx/philox.h (identical
+ * redefinitions are allowed; a differing one warns). */
+#if defined(__CUDACC__)
+#define RDX_HOSTDEV __host__ __device__
+#else
+#define RDX_HOSTDEV
+#endif
+
+/* KLAUNCH(grid, block, smem, stream, kernel)(args...) is
+ * kernel<<<grid, block, smem, stream>>>(args...); launch errors are read with
+ * cudaGetLastError() in both builds. Parenthesise arguments that hold commas. */
+#ifdef SIMT_EMU
+#define KLAUNCH(grid, block, smem, stream, kernel) ::simt::launch(grid, block, smem, stream, kernel)
+#else
+#define KLAUNCH(grid, block, smem, stream, kernel) kernel<<<grid, block, smem, stream>>>
+#endif
+
+/* Declares `type *name` pointing at the launch's dynamic shared memory (the
+ * smem bytes of KLAUNCH, 16-byte aligned); once per kernel. */
+#ifdef SIMT_EMU
+#define RDX_DYN_SHARED(type, name) type *name = static_cast<type *>(::simt::dynamic_shared())
+#else
+#define RDX_DYN_SHARED(type, name)                                  \
+    extern __shared__ __align__(16) unsigned char rdx_dyn_shared_[]; \
+    type *name = reinterpret_cast<type *>(rdx_dyn_shared_)
+#endif
+
+#endif
