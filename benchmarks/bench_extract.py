@@ -1,23 +1,35 @@
 #!/usr/bin/env python3
-"""Single-case wall time and peak RSS of `rdx extract` (intensity statistics and
-intensity histogram) against PyRadiomics' firstorder class with equivalent
-settings (fixed bin width 25, no resampling, no re-segmentation), in the same run.
+"""Single-case wall time and peak RSS of `rdx extract` against PyRadiomics with
+equivalent settings, in the same run, for two suites:
+
+  firstorder: rdx intensity statistics + intensity histogram vs PyRadiomics'
+              firstorder class (fixed bin width 25, no resampling, no re-segmentation);
+  all:        every rdx family in 3D vs all PyRadiomics default classes (firstorder,
+              shape, glcm, glrlm, glszm, gldm, ngtdm), fixed bin width 25 on the
+              CT phantom and 64 bins (fixed bin number) on the synthetic CT.
 
 Cases: the IBSI CT phantom (datasets/ibsi_ct_phantom) and a synthetic
-512 x 512 x 300 int16 CT with an ellipsoidal ROI of about 20 million voxels.
-Usage: python3 benchmarks/bench_extract.py [--rdx build/rdx] [--skip-large] [--repeat N]
+512 x 512 x 300 int16 CT with an ellipsoidal ROI of about 20 million voxels
+(PyRadiomics is not run there in the `all` suite: it takes hours).
+Usage: python3 benchmarks/bench_extract.py [--suite firstorder|all] [--rdx build/rdx]
+                                           [--skip-large] [--repeat N]
 Needs numpy, SimpleITK and pyradiomics (pip install pyradiomics)."""
 import argparse, os, re, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-SETTINGS = """families: [intensity_statistics, intensity_histogram]
-discretisation:
-  method: fixed_bin_size
-  bin_width: 25
-  min: -2000
-"""
+SETTINGS = {
+    "firstorder": """families: [intensity_statistics, intensity_histogram]
+discretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}
+""",
+    "all": """texture: {aggregation: [3D]}
+discretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}
+""",
+    "all_large": """texture: {aggregation: [3D]}
+discretisation: {method: fixed_bin_number, bin_number: 64}
+""",
+}
 
 PYRAD = r"""
 import sys, logging
@@ -25,8 +37,9 @@ import SimpleITK as sitk
 from radiomics import featureextractor
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 ext = featureextractor.RadiomicsFeatureExtractor(binWidth=25, additionalInfo=False)
-ext.disableAllFeatures()
-ext.enableFeatureClassByName("firstorder")
+if sys.argv[3] == "firstorder":
+    ext.disableAllFeatures()
+    ext.enableFeatureClassByName("firstorder")
 import time
 t0 = time.perf_counter()
 r = ext.execute(sys.argv[1], sys.argv[2])
@@ -76,10 +89,9 @@ def main():
     ap.add_argument("--rdx", default=os.path.join(ROOT, "build", "rdx"))
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--suite", choices=("firstorder", "all"), default="firstorder")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rdx_bench_")
-    settings = os.path.join(tmp, "settings.yaml")
-    open(settings, "w").write(SETTINGS)
     pyrad = os.path.join(tmp, "pyrad.py")
     open(pyrad, "w").write(PYRAD)
     cases = [("IBSI CT phantom", os.path.join(ROOT, "datasets/ibsi_ct_phantom/image.nii.gz"),
@@ -88,17 +100,25 @@ def main():
         img, mask, n_roi, n_vox = synthetic_case(tmp)
         cases.append(("synthetic 512x512x300", img, mask, n_roi, n_vox))
     print(f"{'case':22} {'tool':23} {'wall s':>7} {'compute s':>9} {'RSS MiB':>8} {'PyRad/tool wall':>15}")
+    print(f"suite: {a.suite}")
     for name, img, mask, n_roi, n_vox in cases:
+        large = n_roi > 1e6
+        settings = os.path.join(tmp, "settings.yaml")
+        open(settings, "w").write(SETTINGS["all_large" if a.suite == "all" and large else a.suite])
         out = os.path.join(tmp, "out.csv")
         rows = []
         for threads in (1, 2):
             env = dict(os.environ, OMP_NUM_THREADS=str(threads))
             cmd = [a.rdx, "extract", "--image", img, "--mask", mask, "--settings", settings, "--out", out, "-q"]
             rows.append((f"rdx, {threads} thread{'s' if threads > 1 else ''}",) + best(cmd, a.repeat, env))
-        py = best([sys.executable, pyrad, img, mask], 1 if n_roi > 1e6 else a.repeat)
-        rows.append(("PyRadiomics firstorder",) + py)
+        py = None
+        if not (large and a.suite == "all"):
+            py = best([sys.executable, pyrad, img, mask, a.suite], 1 if large else a.repeat)
+            rows.append((f"PyRadiomics {a.suite}",) + py)
         for tool, wall, rss, inner in rows:
-            print(f"{name:22} {tool:23} {wall:7.2f} {inner:9.2f} {rss:8.0f} {py[0] / wall:15.1f}")
+            ratio = f"{py[0] / wall:15.1f}" if py else f"{'-':>15}"
+            print(f"{name:22} {tool:23} {wall:7.2f} {inner:9.2f} {rss:8.0f} {ratio}")
+        print(f"  rdx speed-up from 1 to 2 threads: {rows[0][1] / rows[1][1]:.2f}x")
         f32 = n_vox * 4 / 2**20
         print(f"  ROI {n_roi} voxels; image {n_vox} voxels = {f32:.0f} MiB as float32; "
               f"RSS bound 3 x {f32:.0f} + 256 = {3 * f32 + 256:.0f} MiB "

@@ -100,7 +100,10 @@ check_store 5 && ok || bad "store contents after the manifest run"
 grep -q "2 skipped" "$T/err" && ok || bad "resume skips the ok cases: $(tail -1 "$T/err")"
 check_store 8 && ok || bad "store after the resumed run"
 # other settings into the same store: refused, store unchanged
-expect_error "settings mismatch" 3 "different settings" -- extract --manifest "$T/cases.csv" --settings "$D/settings/ibsi_config_A.yaml" --out "$T/store.h5"
+sed 's/glcm_distance: 1/glcm_distance: 2/' "$SET" >"$T/other.yaml"
+cmp -s "$SET" "$T/other.yaml" && bad "other.yaml should differ from the phantom settings"
+expect_error "settings mismatch" 3 "different settings" -- extract --manifest "$T/cases.csv" --settings "$T/other.yaml" --out "$T/store.h5"
+expect_error "feature set mismatch" 3 "feature tag" -- extract --manifest "$T/cases.csv" --settings "$D/settings/ibsi_config_A.yaml" --out "$T/store.h5"
 check_store 8 && ok || bad "store unchanged after the refused run"
 # manifest problems
 printf 'case_id,image\nx,y\n' >"$T/nomask.csv"
