@@ -11,5 +11,6 @@
 #include "rdx/features.h"
 #include "rdx/preprocess.h"
 #include "rdx/store.h"
+#include "rdx/roc.h"
 
 #endif

@@ -80,7 +80,7 @@ void rdx_roc_placements(const rdx_roc_column *c, uint64_t *place);
 /* Leave-one-study-out AUCs (jackknife, for BCa), in O(n): jack[i] for every
  * study i of the input (size c->n); NaN for skipped studies and when leaving
  * the study out empties its class. */
-void rdx_roc_auc_jackknife(const rdx_roc_column *c, double *jack);
+rdx_status rdx_roc_auc_jackknife(const rdx_roc_column *c, double *jack, rdx_error *err);
 
 /* ---------------------------------------------------------------- ROC curve */
 
@@ -181,16 +181,22 @@ typedef struct {
 void rdx_roc_group_weights(const rdx_roc_column *c, const uint32_t *count, uint64_t *g_neg,
                            uint64_t *g_pos);
 
-/* The operating point under weights count (NULL = 1) in O(n + n_groups).
- * Groups of weight 0 are absent: thresholds fall between present scores.
- * scratch holds 2 * c->n_groups entries (caller's buffer). */
+/* The operating point from weighted group counts (rdx_roc_group_weights) in
+ * O(n_groups). Groups of weight 0 are absent: thresholds fall between present
+ * scores. */
+void rdx_operating_point_groups(const rdx_roc_column *c, const uint64_t *g_neg,
+                                const uint64_t *g_pos, const rdx_thr_spec *spec,
+                                rdx_operating_point *out);
+
+/* The same under weights count (NULL = 1), in O(n + n_groups); scratch holds
+ * 2 * c->n_groups entries (caller's buffer). */
 void rdx_operating_point_weighted(const rdx_roc_column *c, const uint32_t *count,
                                   const rdx_thr_spec *spec, uint64_t *scratch,
                                   rdx_operating_point *out);
 
 /* Same on the whole sample; allocates its scratch (RDX_E_NOMEM). */
-rdx_status rdx_operating_point(const rdx_roc_column *c, const rdx_thr_spec *spec,
-                               rdx_operating_point *out, rdx_error *err);
+rdx_status rdx_operating_point_find(const rdx_roc_column *c, const rdx_thr_spec *spec,
+                                    rdx_operating_point *out, rdx_error *err);
 
 /* Leave-one-study-out operating points for BCa: out[i] for every input study
  * i (found = 0 for skipped studies). O(n (n + n_groups)). */
@@ -277,23 +283,28 @@ void rdx_boot_counts(const rdx_boot_design *d, uint32_t r, uint32_t *count);
 rdx_status rdx_boot_auc(const rdx_roc_column *cols, size_t k, const rdx_boot_design *d,
                         size_t n_boot, double *auc, rdx_error *err);
 
-/* Replicate operating points (threshold re-chosen in every replicate, or the
- * fixed one): out[r], r < n_boot. */
-rdx_status rdx_boot_operating_point(const rdx_roc_column *c, const rdx_thr_spec *spec,
-                                    const rdx_boot_design *d, size_t n_boot,
-                                    rdx_operating_point *out, rdx_error *err);
+/* Replicate operating points for n_spec rules on the same draws (threshold
+ * re-chosen in every replicate, or the fixed one): out[s * n_boot + r]. */
+rdx_status rdx_boot_operating_points(const rdx_roc_column *c, const rdx_thr_spec *specs,
+                                     size_t n_spec, const rdx_boot_design *d, size_t n_boot,
+                                     rdx_operating_point *out, rdx_error *err);
 
-/* Percentile interval (R quantile type 7) at level conf over the non-NaN
- * replicates; *n_valid receives their number (may be NULL). */
-rdx_status rdx_boot_ci_percentile(const double *reps, size_t n, double conf, double ci[2],
-                                  size_t *n_valid, rdx_error *err);
-
-/* BCa interval (Efron 1987): z0 = Phi^-1((#{rep < est} + #{rep == est}/2) / n_valid),
+/* Bootstrap intervals at level conf over the non-NaN replicates:
+ * percentile: R quantile type 7 at (1-conf)/2 and (1+conf)/2;
+ * bca (Efron 1987): z0 = Phi^-1((#{rep < est} + #{rep == est}/2) / n_valid),
  * acceleration a = sum(d^3) / (6 (sum d^2)^1.5) with d = mean(jack) - jack[i]
- * over the n_jack jackknife values (NaN entries skipped). NaN interval when z0
- * or a is not finite. */
-rdx_status rdx_boot_ci_bca(const double *reps, size_t n, double estimate, const double *jack,
-                           size_t n_jack, double conf, double ci[2], rdx_error *err);
+ * over the n_jack jackknife values (NaN entries skipped; a = 0 when they are all
+ * equal), quantiles at Phi(z0 + (z0 + z_q) / (1 - a (z0 + z_q))). The BCa
+ * interval is NaN without jackknife values (jack NULL) or when z0 or a is not
+ * finite. Order statistics by selection, O(n_boot) per interval. */
+typedef struct {
+    size_t n_valid;
+    double percentile[2];
+    double bca[2];
+} rdx_boot_interval;
+
+rdx_status rdx_boot_ci(const double *reps, size_t n, double estimate, const double *jack,
+                       size_t n_jack, double conf, rdx_boot_interval *out, rdx_error *err);
 
 /* Paired bootstrap test of two AUCs from rdx_boot_auc replicates (pROC's
  * method "bootstrap"): D = estimate / sd(a_r - b_r) (sd with n-1), normal p;
@@ -328,17 +339,19 @@ rdx_status rdx_screen(const double *x, size_t n_cases, size_t n_features, const 
 rdx_status rdx_bh_qvalues(const double *p, size_t n, double *q, rdx_error *err);
 
 /* A feature store (rdx/store.h layout) read for screening: the latest row of
- * each case with status 0. Owned by the caller: release with rdx_feature_table_free. */
+ * each case with status 0. Owned by the caller: release with rdx_feature_matrix_free.
+ * Reads the file; switches HDF5's error printing off while it runs (HDF5's
+ * process-wide setting, restored on return), so not for concurrent HDF5 use. */
 typedef struct {
     size_t n_cases, n_features;
     char **case_ids; /* [n_cases] */
     char **tags;     /* [n_features] */
     double *x;       /* [n_cases * n_features] row-major */
     size_t n_failed; /* cases skipped because their latest row failed */
-} rdx_feature_table;
+} rdx_feature_matrix;
 
-rdx_status rdx_feature_table_read(const char *path, rdx_feature_table *out, rdx_error *err);
-void rdx_feature_table_free(rdx_feature_table *t);
+rdx_status rdx_feature_matrix_read(const char *path, rdx_feature_matrix *out, rdx_error *err);
+void rdx_feature_matrix_free(rdx_feature_matrix *t);
 
 #ifdef __cplusplus
 }
