@@ -38,6 +38,7 @@ typedef struct {
     const uint8_t *roi;      /* intensity mask (1 where grey > 0) */
     const uint8_t *morph;    /* morphological mask (the ROI before re-segmentation) */
     const float *intensity;  /* processed intensities of every box voxel */
+    rdx_device device;       /* where matrices are counted: CPU, or CUDA where a kernel exists */
 } rdx_texture_input;
 
 /* Texture families (IBSI 3.6-3.11) and morphology (IBSI 3.1). Each computes

@@ -10,6 +10,7 @@
 #include "families.h"
 #include "rdx/features.h"
 #include "rdx/preprocess.h"
+#include "kernels.h"
 #include "voxel_ops.h"
 
 typedef struct {
@@ -118,14 +119,24 @@ static void roi_range(const float *x, size_t n, double *mn, double *mx, int *all
     }
 }
 
-static rdx_status intensity_histogram(const float *x, size_t n, const rdx_disc_info *info, double *values,
-                                      rdx_error *err)
+/* Counts of the discretised intensities, hist[1..n_bins] (hist[0] unused). */
+static rdx_status intensity_histogram(const float *x, size_t n, const rdx_disc_info *info, rdx_device device,
+                                      double *values, rdx_error *err)
 {
     int64_t *hist = calloc((size_t)info->n_bins + 1, sizeof *hist);
     if (!hist)
         return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %d histogram bins", info->n_bins);
-    for (size_t i = 0; i < n; i++)
-        hist[rdx_disc_bin(x[i], info)]++;
+    if (device == RDX_DEVICE_CUDA) {
+        int code = rdx_cuda_intensity_histogram(x, n, info, hist + 1);
+        if (code) {
+            free(hist);
+            return rdx_error_set(err, RDX_E_UNSUPPORTED, "CUDA intensity histogram: %s",
+                                 rdx_cuda_error_string(code));
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            hist[rdx_disc_bin(x[i], info)]++;
+    }
     rdx_family_intensity_histogram(hist, info->n_bins, values);
     free(hist);
     return RDX_OK;
@@ -152,7 +163,8 @@ static void box_free(texture_box *b)
     free(b->intensity);
 }
 
-static rdx_status box_build(const work_set *w, const rdx_disc_info *info, texture_box *b, rdx_error *err)
+static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_device device, texture_box *b,
+                            rdx_error *err)
 {
     const int64_t *d = w->image.grid.dim;
     int64_t lo[3] = {d[0], d[1], d[2]}, hi[3] = {-1, -1, -1};
@@ -196,13 +208,14 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, textur
     b->in.morph = b->morph;
     b->in.intensity = b->intensity;
     b->in.n_grey = info->n_bins;
+    b->in.device = device;
     return RDX_OK;
 }
 
 typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
 
 static rdx_status texture_families(const work_set *w, const rdx_settings *s, const rdx_disc_info *info,
-                                   double *values, rdx_error *err)
+                                   rdx_device device, double *values, rdx_error *err)
 {
     static const struct {
         unsigned flag;
@@ -211,7 +224,7 @@ static rdx_status texture_families(const work_set *w, const rdx_settings *s, con
                {RDX_FAMILY_GLSZM, rdx_family_glszm}, {RDX_FAMILY_GLDZM, rdx_family_gldzm},
                {RDX_FAMILY_NGTDM, rdx_family_ngtdm}, {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
     texture_box box;
-    rdx_status st = box_build(w, info, &box, err);
+    rdx_status st = box_build(w, info, device, &box, err);
     if (st)
         return st;
     if (s->families & RDX_FAMILY_MORPH)
@@ -223,7 +236,8 @@ static rdx_status texture_families(const work_set *w, const rdx_settings *s, con
     return st;
 }
 
-static rdx_status run_families(const work_set *w, const rdx_settings *s, double *values, rdx_error *err)
+static rdx_status run_families(const work_set *w, const rdx_settings *s, rdx_device device, double *values,
+                                rdx_error *err)
 {
     float *x;
     size_t n;
@@ -245,9 +259,9 @@ static rdx_status run_families(const work_set *w, const rdx_settings *s, double 
     if (!st && (s->families & RDX_FAMILY_IVH))
         st = rdx_family_ivh(x, n, s, values, err);
     if (!st && (s->families & RDX_FAMILY_IH))
-        st = intensity_histogram(x, n, &info, values, err);
+        st = intensity_histogram(x, n, &info, device, values, err);
     if (!st && (s->families & TEXTURE_FAMILIES))
-        st = texture_families(w, s, &info, values, err);
+        st = texture_families(w, s, &info, device, values, err);
     if (!st && (s->families & RDX_FAMILY_STAT)) /* last: it reorders x */
         st = rdx_family_intensity_stats(x, n, values, err);
     free(x);
@@ -255,7 +269,7 @@ static rdx_status run_families(const work_set *w, const rdx_settings *s, double 
 }
 
 rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
-                            const char *image_path, double *values, rdx_error *err)
+                            rdx_device device, const char *image_path, double *values, rdx_error *err)
 {
     for (int f = 0; f < RDX_F_COUNT; f++)
         values[f] = NAN;
@@ -278,7 +292,7 @@ rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const 
                                before, s->resegmentation.range[0], s->resegmentation.range[1]);
     }
     if (!st)
-        st = run_families(&w, s, values, err);
+        st = run_families(&w, s, device, values, err);
     work_free(&w);
     if (st && image_path) {
         char msg[RDX_ERROR_MSG_LEN];

@@ -10,11 +10,7 @@
 #include "rdx/preprocess.h"
 #include "rdx/settings.h"
 
-#if defined(__CUDACC__)
-#define RDX_HOSTDEV __host__ __device__
-#else
-#define RDX_HOSTDEV
-#endif
+#include "rdx/hostdev.h"
 
 /* Piecewise calibration map: the first piece whose upper bound exceeds x. */
 static inline RDX_HOSTDEV double rdx_calibrate_value(double x, const rdx_calibration *cal)

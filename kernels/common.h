@@ -6,13 +6,7 @@
 
 #include <cuda_runtime.h>
 
-/* Same definition as host/voxel_ops.h and rdx/philox.h (identical
- * redefinitions are allowed; a differing one warns). */
-#if defined(__CUDACC__)
-#define RDX_HOSTDEV __host__ __device__
-#else
-#define RDX_HOSTDEV
-#endif
+#include "rdx/hostdev.h"
 
 /* KLAUNCH(grid, block, smem, stream, kernel)(args...) is
  * kernel<<<grid, block, smem, stream>>>(args...); launch errors are read with

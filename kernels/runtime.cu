@@ -2,10 +2,30 @@
 #include "common.h"
 #include "kernels.h"
 
-int rdx_cuda_device_available(void)
+#include <stdio.h>
+
+int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len)
 {
+#ifdef SIMT_EMU
+    snprintf(name, name_len, "SIMT emulator on the CPU");
+    (void)why, (void)why_len;
+    return 1;
+#else
     int count = 0;
-    return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        snprintf(why, why_len, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+        return 0;
+    }
+    cudaDeviceProp p;
+    e = cudaGetDeviceProperties(&p, 0);
+    if (e != cudaSuccess) {
+        snprintf(why, why_len, "CUDA driver error: %s", cudaGetErrorString(e));
+        return 0;
+    }
+    snprintf(name, name_len, "%s, %.1f GiB", p.name, (double)p.totalGlobalMem / (1u << 30));
+    return 1;
+#endif
 }
 
 const char *rdx_cuda_error_string(int code) { return cudaGetErrorString(static_cast<cudaError_t>(code)); }

@@ -150,8 +150,9 @@ void test_random_inputs()
 
 int main()
 {
-    if (!rdx_cuda_device_available()) {
-        printf("%s: no CUDA device, skipped\n", RDX_TEST_NAME);
+    char name[256], why[256];
+    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
+        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
         return 77;
     }
     const char *root = getenv("RDX_SOURCE_DIR");

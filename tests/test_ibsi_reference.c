@@ -89,7 +89,7 @@ static void check_config(const char *root, const char *config, const char *data_
     CHECK(st == RDX_OK, "%s", err.msg);
     if (st) { rdx_image_free(&img); return; }
     double values[RDX_F_COUNT];
-    st = rdx_extract_case(&img, &mask, &s, img_path, values, &err);
+    st = rdx_extract_case(&img, &mask, &s, RDX_DEVICE_CPU, img_path, values, &err);
     CHECK(st == RDX_OK, "%s: %s", config, err.msg);
     rdx_image_free(&img);
     rdx_mask_free(&mask);

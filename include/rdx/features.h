@@ -7,6 +7,7 @@
 #define RDX_FEATURES_H
 
 #include <stddef.h>
+#include "rdx/device.h"
 #include "rdx/error.h"
 #include "rdx/settings.h"
 #include "rdx/volume.h"
@@ -40,10 +41,12 @@ size_t rdx_enabled_features(const rdx_settings *s, rdx_feature_id *ids, size_t c
 /* Run the whole pipeline on one case: calibration, resampling, re-segmentation,
  * discretisation, then every enabled family. values[RDX_F_COUNT] receives the
  * results (NaN for features not enabled). image and mask must share a grid
- * (checked by the caller with rdx_grid_check_same). image_path names the case
- * in error messages. The inputs are not modified. */
+ * (checked by the caller with rdx_grid_check_same). device is RDX_DEVICE_CPU
+ * or RDX_DEVICE_CUDA (resolved with rdx_device_select): the kernels that exist
+ * run there, with results identical to the CPU. image_path names the case in
+ * error messages. The inputs are not modified. */
 rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
-                            const char *image_path, double *values, rdx_error *err);
+                            rdx_device device, const char *image_path, double *values, rdx_error *err);
 
 #ifdef __cplusplus
 }

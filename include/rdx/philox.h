@@ -10,13 +10,7 @@
 
 #include <stdint.h>
 
-#ifndef RDX_HOSTDEV
-#ifdef __CUDACC__
-#define RDX_HOSTDEV __host__ __device__
-#else
-#define RDX_HOSTDEV
-#endif
-#endif
+#include "rdx/hostdev.h"
 
 #ifdef __cplusplus
 extern "C" {

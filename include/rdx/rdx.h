@@ -6,6 +6,7 @@
 
 #include "rdx/error.h"
 #include "rdx/volume.h"
+#include "rdx/device.h"
 #include "rdx/io.h"
 #include "rdx/settings.h"
 #include "rdx/features.h"
