@@ -1,0 +1,424 @@
+/* Incremental 3D convex hull (see convex_hull.h).
+ *
+ * A point strictly between two others on an axis-parallel line is no hull
+ * vertex, so three sorts first drop those; on grid data few candidates are
+ * left. The candidates are inserted in a seeded pseudo-random order (for the
+ * expected O(n log n) hull growth): every face that sees the new point
+ * strictly (exact orientation > 0) is removed and each horizon edge is joined
+ * to the point by a new triangle. Points on the current hull are skipped.
+ * Coplanar neighbours stay separate triangles, which does not change the
+ * volume, area or diameter. Single-threaded; the diameter uses OpenMP with a
+ * max reduction, which is order-independent. */
+#include "convex_hull.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COORD_BITS 21
+#define MAX_RANGE ((int64_t)1 << 20)
+
+typedef struct {
+    int32_t v[3];  /* point indices, counter-clockwise seen from outside */
+    int32_t nb[3]; /* face across edge (v[i], v[(i + 1) % 3]) */
+    int alive;
+} hull_face;
+
+typedef struct {
+    const int32_t *p;
+    hull_face *f;
+    uint8_t *visible; /* per face slot, during one insertion */
+    int32_t n_f, cap_f;
+    int32_t *free_slot; /* slots of removed faces, reused first */
+    int32_t n_free;
+    int32_t *start;     /* per point: new face whose horizon edge starts there, or -1 */
+    int32_t *hz;        /* horizon: 3 per edge (a, b, outside face) */
+    int32_t n_hz, cap_hz;
+} builder;
+
+/* (b - a) x (c - a) . (d - a): > 0 when d is on the outer side of the
+ * counter-clockwise triangle a b c. Exact: differences are at most 2^20, so
+ * the result is below 3 * 2^61. */
+static int64_t orient(const int32_t *p, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    int64_t u[3], w[3], r[3];
+    for (int k = 0; k < 3; k++) {
+        u[k] = (int64_t)p[3 * b + k] - p[3 * a + k];
+        w[k] = (int64_t)p[3 * c + k] - p[3 * a + k];
+        r[k] = (int64_t)p[3 * d + k] - p[3 * a + k];
+    }
+    return (u[1] * w[2] - u[2] * w[1]) * r[0] + (u[2] * w[0] - u[0] * w[2]) * r[1] +
+           (u[0] * w[1] - u[1] * w[0]) * r[2];
+}
+
+static int same_point(const int32_t *p, int32_t a, int32_t b)
+{
+    return p[3 * a] == p[3 * b] && p[3 * a + 1] == p[3 * b + 1] && p[3 * a + 2] == p[3 * b + 2];
+}
+
+static int collinear(const int32_t *p, int32_t a, int32_t b, int32_t c)
+{
+    int64_t u[3], w[3];
+    for (int k = 0; k < 3; k++) {
+        u[k] = (int64_t)p[3 * b + k] - p[3 * a + k];
+        w[k] = (int64_t)p[3 * c + k] - p[3 * a + k];
+    }
+    return u[1] * w[2] - u[2] * w[1] == 0 && u[2] * w[0] - u[0] * w[2] == 0 && u[0] * w[1] - u[1] * w[0] == 0;
+}
+
+typedef struct {
+    uint64_t key;
+    int32_t idx;
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Marks the points that lie strictly between two others on their line
+ * parallel to axis. */
+static void mark_line_interiors(const int32_t *p, int32_t n, const int32_t lo[3], int axis, keyed *tmp,
+                                uint8_t *interior)
+{
+    int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
+    for (int32_t i = 0; i < n; i++) {
+        tmp[i].key = ((uint64_t)(p[3 * i + a2] - lo[a2]) << (2 * COORD_BITS)) |
+                     ((uint64_t)(p[3 * i + a1] - lo[a1]) << COORD_BITS) | (uint64_t)(p[3 * i + axis] - lo[axis]);
+        tmp[i].idx = i;
+    }
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_keyed);
+    for (int32_t s = 0; s < n;) {
+        int32_t e = s + 1;
+        while (e < n && tmp[e].key >> COORD_BITS == tmp[s].key >> COORD_BITS)
+            e++;
+        for (int32_t i = s + 1; i < e - 1; i++) /* strictly between: copies of an end stay */
+            if (tmp[i].key != tmp[s].key && tmp[i].key != tmp[e - 1].key)
+                interior[tmp[i].idx] = 1;
+        s = e;
+    }
+}
+
+/* Candidates (possible hull vertices) in a seeded pseudo-random order. */
+static int32_t candidates(const int32_t *p, int32_t n, const int32_t lo[3], int32_t *cand, keyed *tmp,
+                          uint8_t *interior)
+{
+    memset(interior, 0, (size_t)n);
+    for (int axis = 0; axis < 3; axis++)
+        mark_line_interiors(p, n, lo, axis, tmp, interior);
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (!interior[i])
+            cand[m++] = i;
+    uint64_t s = 0x9E3779B97F4A7C15u; /* xorshift64 state: fixed seed, so the order is reproducible */
+    for (int32_t i = m - 1; i > 0; i--) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        int32_t j = (int32_t)(s % (uint64_t)(i + 1)), t = cand[i];
+        cand[i] = cand[j];
+        cand[j] = t;
+    }
+    return m;
+}
+
+static int grow(void **ptr, int32_t *cap, int32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 1;
+    int32_t c = *cap ? *cap : 64;
+    while (c < need)
+        c = c > INT32_MAX / 2 ? INT32_MAX : 2 * c;
+    void *q = realloc(*ptr, (size_t)c * elem);
+    if (!q)
+        return 0;
+    *ptr = q;
+    *cap = c;
+    return 1;
+}
+
+/* A face slot (a removed face's, else a new one); -1 when out of memory. */
+static int32_t new_face(builder *b, int32_t v0, int32_t v1, int32_t v2)
+{
+    int32_t s;
+    if (b->n_free > 0) {
+        s = b->free_slot[--b->n_free];
+    } else {
+        int32_t cap = b->cap_f;
+        if (!grow((void **)&b->f, &b->cap_f, b->n_f + 1, sizeof *b->f))
+            return -1;
+        if (b->cap_f != cap) {
+            uint8_t *vis = realloc(b->visible, (size_t)b->cap_f);
+            int32_t *fs = realloc(b->free_slot, (size_t)b->cap_f * sizeof *fs);
+            if (vis)
+                b->visible = vis;
+            if (fs)
+                b->free_slot = fs;
+            if (!vis || !fs)
+                return -1;
+        }
+        s = b->n_f++;
+    }
+    hull_face *f = &b->f[s];
+    f->v[0] = v0, f->v[1] = v1, f->v[2] = v2;
+    f->nb[0] = f->nb[1] = f->nb[2] = -1;
+    f->alive = 1;
+    b->visible[s] = 0;
+    return s;
+}
+
+/* Sets g's link across its edge (from, to) to nf. */
+static void relink(builder *b, int32_t g, int32_t from, int32_t to, int32_t nf)
+{
+    hull_face *f = &b->f[g];
+    for (int i = 0; i < 3; i++)
+        if (f->v[i] == from && f->v[(i + 1) % 3] == to)
+            f->nb[i] = nf;
+}
+
+/* Tetrahedron a b c d with outward faces; orient(a, b, c, d) != 0. */
+static int init_simplex(builder *b, int32_t a, int32_t bb, int32_t c, int32_t d)
+{
+    if (orient(b->p, a, bb, c, d) > 0) {
+        int32_t t = bb;
+        bb = c;
+        c = t;
+    }
+    const int32_t tri[4][3] = {{a, bb, c}, {a, d, bb}, {bb, d, c}, {c, d, a}};
+    for (int i = 0; i < 4; i++)
+        if (new_face(b, tri[i][0], tri[i][1], tri[i][2]) < 0)
+            return 0;
+    for (int i = 0; i < 4; i++)
+        for (int e = 0; e < 3; e++)
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 3; k++)
+                    if (tri[j][k] == tri[i][(e + 1) % 3] && tri[j][(k + 1) % 3] == tri[i][e])
+                        b->f[i].nb[e] = j;
+    return 1;
+}
+
+/* Adds point q to the hull; returns 0 when out of memory. */
+static int insert_point(builder *b, int32_t q)
+{
+    int any = 0;
+    for (int32_t s = 0; s < b->n_f; s++) {
+        const hull_face *f = &b->f[s];
+        b->visible[s] = f->alive && orient(b->p, f->v[0], f->v[1], f->v[2], q) > 0;
+        any |= b->visible[s];
+    }
+    if (!any)
+        return 1;
+    b->n_hz = 0;
+    for (int32_t s = 0; s < b->n_f; s++) {
+        if (!b->visible[s])
+            continue;
+        hull_face *f = &b->f[s];
+        for (int i = 0; i < 3; i++)
+            if (!b->visible[f->nb[i]]) {
+                if (!grow((void **)&b->hz, &b->cap_hz, 3 * (b->n_hz + 1), sizeof *b->hz))
+                    return 0;
+                int32_t *h = b->hz + 3 * b->n_hz++;
+                h[0] = f->v[i], h[1] = f->v[(i + 1) % 3], h[2] = f->nb[i];
+            }
+    }
+    /* Remove the visible faces only now: their marks define the horizon. */
+    for (int32_t s = 0; s < b->n_f; s++)
+        if (b->visible[s]) {
+            b->f[s].alive = 0;
+            b->visible[s] = 0;
+            b->free_slot[b->n_free++] = s;
+        }
+    for (int32_t k = 0; k < b->n_hz; k++) {
+        const int32_t *h = b->hz + 3 * k;
+        int32_t nf = new_face(b, h[0], h[1], q);
+        if (nf < 0)
+            return 0;
+        b->f[nf].nb[0] = h[2];
+        relink(b, h[2], h[1], h[0], nf);
+        b->start[h[0]] = nf;
+    }
+    /* The horizon is one cycle: the face after (a, b, q) starts at b. */
+    for (int32_t k = 0; k < b->n_hz; k++) {
+        const int32_t *h = b->hz + 3 * k;
+        int32_t nf = b->start[h[0]], next = b->start[h[1]];
+        b->f[nf].nb[1] = next;
+        b->f[next].nb[2] = nf;
+    }
+    for (int32_t k = 0; k < b->n_hz; k++)
+        b->start[b->hz[3 * k]] = -1;
+    return 1;
+}
+
+/* First four affinely independent candidates, moved to the front; 0 if none. */
+static int pick_simplex(const int32_t *p, int32_t *cand, int32_t m)
+{
+    int32_t found = 1;
+    for (int32_t i = 1; i < m && found < 4; i++) {
+        int32_t c = cand[i];
+        int ok = found == 1   ? !same_point(p, cand[0], c)
+                 : found == 2 ? !collinear(p, cand[0], cand[1], c)
+                              : orient(p, cand[0], cand[1], cand[2], c) != 0;
+        if (ok) {
+            cand[i] = cand[found];
+            cand[found++] = c;
+        }
+    }
+    return found == 4;
+}
+
+void rdx_hull_free(rdx_hull *hull)
+{
+    free(hull->vertex);
+    free(hull->face);
+    memset(hull, 0, sizeof *hull);
+}
+
+/* Copies the alive faces and their vertices into *hull. */
+static rdx_status export_hull(const builder *b, int32_t n, rdx_hull *hull, rdx_error *err)
+{
+    int32_t nf = 0;
+    for (int32_t s = 0; s < b->n_f; s++)
+        nf += b->f[s].alive;
+    uint8_t *used = calloc((size_t)n, 1);
+    hull->face = malloc((size_t)nf * 3 * sizeof *hull->face);
+    if (!used || !hull->face) {
+        free(used);
+        rdx_hull_free(hull);
+        return rdx_error_set(err, RDX_E_NOMEM, "convex hull: out of memory for %d faces", (int)nf);
+    }
+    for (int32_t s = 0; s < b->n_f; s++)
+        if (b->f[s].alive) {
+            for (int k = 0; k < 3; k++) {
+                hull->face[3 * hull->n_faces + k] = b->f[s].v[k];
+                used[b->f[s].v[k]] = 1;
+            }
+            hull->n_faces++;
+        }
+    int32_t nv = 0;
+    for (int32_t i = 0; i < n; i++)
+        nv += used[i];
+    hull->vertex = malloc((size_t)nv * sizeof *hull->vertex);
+    if (!hull->vertex) {
+        free(used);
+        rdx_hull_free(hull);
+        return rdx_error_set(err, RDX_E_NOMEM, "convex hull: out of memory for %d vertices", (int)nv);
+    }
+    for (int32_t i = 0; i < n; i++)
+        if (used[i])
+            hull->vertex[hull->n_vertices++] = i;
+    free(used);
+    return RDX_OK;
+}
+
+static void builder_free(builder *b)
+{
+    free(b->f);
+    free(b->visible);
+    free(b->free_slot);
+    free(b->start);
+    free(b->hz);
+}
+
+static rdx_status check_range(const int32_t *p, int32_t n, int32_t lo[3], rdx_error *err)
+{
+    int32_t hi[3];
+    for (int k = 0; k < 3; k++)
+        lo[k] = hi[k] = p[k];
+    for (int32_t i = 1; i < n; i++)
+        for (int k = 0; k < 3; k++) {
+            lo[k] = p[3 * i + k] < lo[k] ? p[3 * i + k] : lo[k];
+            hi[k] = p[3 * i + k] > hi[k] ? p[3 * i + k] : hi[k];
+        }
+    for (int k = 0; k < 3; k++)
+        if ((int64_t)hi[k] - lo[k] > MAX_RANGE)
+            return rdx_error_set(err, RDX_E_INVALID, "convex hull: coordinate range %lld exceeds 2^20",
+                                 (long long)hi[k] - lo[k]);
+    return RDX_OK;
+}
+
+rdx_status rdx_hull_build(const int32_t *points, int32_t n, rdx_hull *hull, rdx_error *err)
+{
+    memset(hull, 0, sizeof *hull);
+    int32_t lo[3];
+    if (n < 4)
+        return rdx_error_set(err, RDX_E_INVALID, "convex hull: %d points span no volume", (int)n);
+    rdx_status st = check_range(points, n, lo, err);
+    if (st)
+        return st;
+    builder b = {.p = points};
+    int32_t *cand = malloc((size_t)n * sizeof *cand);
+    keyed *tmp = malloc((size_t)n * sizeof *tmp);
+    uint8_t *interior = malloc((size_t)n);
+    b.start = malloc((size_t)n * sizeof *b.start);
+    if (!cand || !tmp || !interior || !b.start) {
+        st = rdx_error_set(err, RDX_E_NOMEM, "convex hull: out of memory for %d points", (int)n);
+        goto done;
+    }
+    for (int32_t i = 0; i < n; i++)
+        b.start[i] = -1;
+    int32_t m = candidates(points, n, lo, cand, tmp, interior);
+    if (!pick_simplex(points, cand, m)) {
+        st = rdx_error_set(err, RDX_E_INVALID, "convex hull: the %d points are coplanar", (int)n);
+        goto done;
+    }
+    int ok = init_simplex(&b, cand[0], cand[1], cand[2], cand[3]);
+    for (int32_t i = 4; ok && i < m; i++)
+        ok = insert_point(&b, cand[i]);
+    st = ok ? export_hull(&b, n, hull, err)
+            : rdx_error_set(err, RDX_E_NOMEM, "convex hull: out of memory for %d faces", (int)b.n_f);
+done:
+    free(cand);
+    free(tmp);
+    free(interior);
+    builder_free(&b);
+    return st;
+}
+
+void rdx_hull_measure(const rdx_hull *hull, const int32_t *points, const double scale[3], double *volume,
+                      double *area)
+{
+    /* Tetrahedra from the first hull vertex: exact integer determinants. */
+    const int32_t *o = hull->n_vertices ? points + 3 * hull->vertex[0] : points;
+    double six_v = 0.0, a2 = 0.0;
+    for (int32_t t = 0; t < hull->n_faces; t++) {
+        int64_t r[3][3];
+        for (int k = 0; k < 3; k++)
+            for (int c = 0; c < 3; c++)
+                r[k][c] = (int64_t)points[3 * hull->face[3 * t + k] + c] - o[c];
+        six_v += (double)(r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1]) +
+                          r[0][1] * (r[1][2] * r[2][0] - r[1][0] * r[2][2]) +
+                          r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]));
+        double u[3], w[3];
+        for (int c = 0; c < 3; c++) {
+            u[c] = (double)(r[1][c] - r[0][c]) * scale[c];
+            w[c] = (double)(r[2][c] - r[0][c]) * scale[c];
+        }
+        double n0 = u[1] * w[2] - u[2] * w[1], n1 = u[2] * w[0] - u[0] * w[2], n2 = u[0] * w[1] - u[1] * w[0];
+        a2 += sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+    }
+    *volume = six_v / 6.0 * scale[0] * scale[1] * scale[2];
+    *area = 0.5 * a2;
+}
+
+double rdx_hull_diameter(const rdx_hull *hull, const int32_t *points, const double scale[3])
+{
+    double best = 0.0;
+    const int32_t nv = hull->n_vertices;
+#pragma omp parallel for schedule(dynamic, 64) reduction(max : best)
+    for (int32_t i = 0; i < nv; i++) {
+        const int32_t *a = points + 3 * hull->vertex[i];
+        for (int32_t j = i + 1; j < nv; j++) {
+            const int32_t *b = points + 3 * hull->vertex[j];
+            double d2 = 0.0;
+            for (int c = 0; c < 3; c++) {
+                double d = (double)(a[c] - b[c]) * scale[c];
+                d2 += d * d;
+            }
+            best = d2 > best ? d2 : best;
+        }
+    }
+    return sqrt(best);
+}
