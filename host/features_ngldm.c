@@ -10,11 +10,12 @@
  * itself, not its row.
  *
  * Work split: the aggregation driver in features_ngtdm.c (rdx_nbh_run) hands
- * slices to threads, each counting into its own integer matrix; features come
- * from the merged integers with one sequential double routine. */
+ * slices to threads, each counting into its own integer matrix (or counts on
+ * the CUDA device, kernels/neighbourhood.cu); features come from the merged
+ * integers with one sequential double routine. */
 #include <math.h>
-#include <stdlib.h>
 
+#include "kernels.h"
 #include "neighbours.h"
 
 size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane)
@@ -30,18 +31,11 @@ void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1,
     for (int64_t z = z0; z < z1; z++)
         for (int64_t y = 0; y < d[1]; y++)
             for (int64_t x = 0; x < d[0]; x++) {
-                int64_t centre = x + d[0] * (y + d[1] * z), g = grey[centre];
+                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
                 if (g <= 0)
                     continue;
-                int64_t v[3] = {x, y, z}, lo[3], hi[3], dependent = 0;
-                rdx_nbh_window(c, in_plane, v, lo, hi);
-                for (int64_t zz = lo[2]; zz <= hi[2]; zz++)
-                    for (int64_t yy = lo[1]; yy <= hi[1]; yy++)
-                        for (int64_t xx = lo[0]; xx <= hi[0]; xx++) {
-                            int64_t k = xx + d[0] * (yy + d[1] * zz), h = grey[k];
-                            dependent += h > 0 && k != centre && llabs(h - g) <= c->alpha;
-                        }
-                m[(size_t)c->lv->row[g] * (size_t)width + (size_t)dependent]++;
+                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, c->alpha, v);
+                m[(size_t)c->lv->row[g] * (size_t)width + (size_t)t.dependent]++;
             }
 }
 
@@ -122,7 +116,12 @@ static const int ngldm_ids[3][N_NGLDM] = {NGL_IDS(2D), NGL_IDS(2_5D), NGL_IDS(3D
 
 rdx_status rdx_family_ngldm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    const rdx_nbh_family f = {N_NGLDM, rdx_ngldm_cells, rdx_ngldm_count, rdx_ngldm_features,
+    const rdx_nbh_family f = {N_NGLDM,
+                              "NGLDM",
+                              rdx_ngldm_cells,
+                              rdx_ngldm_count,
+                              rdx_cuda_ngldm_counts,
+                              rdx_ngldm_features,
                               {ngldm_ids[0], ngldm_ids[1], ngldm_ids[2]}};
     return rdx_nbh_run(&f, in, t->ngldm_distance, t->ngldm_alpha, t->aggregations, values, err);
 }

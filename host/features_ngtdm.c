@@ -15,12 +15,15 @@
  * integer-valued and independent of the order voxels are visited in.
  *
  * Work split: the driver hands slices to threads; each thread counts into its
- * own integer matrix, merged by integer addition (see rdx_nbh_run). */
+ * own integer matrix, merged by integer addition (see rdx_nbh_run). On the
+ * CUDA device (kernels/neighbourhood.cu) one launch counts every slice's
+ * matrix, or the volume matrix; the features are computed here either way. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "neighbours.h"
 
 /* ---- shared with features_ngldm.c ---- */
@@ -90,10 +93,10 @@ static void write_features(const rdx_nbh_family *f, int agg, const double *out, 
 
 /* n_mats zeroed integer matrices of `cells` cells per thread (cells may be 0:
  * empty ROI); NULL when too large. */
-static int64_t *thread_matrices(size_t cells, int n_threads, int n_mats)
+static int64_t *thread_matrices(size_t cells, int n_threads, size_t n_mats)
 {
-    size_t per = (size_t)n_threads * (size_t)n_mats;
-    if (cells > (SIZE_MAX / sizeof(int64_t) - 1) / per)
+    size_t per = (size_t)n_threads * n_mats;
+    if (per > 0 && cells > (SIZE_MAX / sizeof(int64_t) - 1) / per)
         return NULL;
     return calloc(cells * per + 1, sizeof(int64_t));
 }
@@ -112,20 +115,53 @@ static rdx_status out_of_memory(const rdx_nbh_ctx *c, size_t cells, rdx_error *e
                          cells, c->lv->n, c->distance);
 }
 
-/* 3D: one matrix over the volume. */
-static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+/* The counts of f on the CUDA device into m: every slice's matrix, slice z
+ * at z * cells (in_plane), or the volume matrix. */
+static rdx_status device_count(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int in_plane, int64_t *m,
+                               rdx_error *err)
 {
-    int nt = omp_get_max_threads();
-    size_t cells = f->cells(c, 0);
-    int64_t *m = thread_matrices(cells, nt, 1);
-    if (!m)
-        return out_of_memory(c, cells, err);
+    const rdx_texture_input *in = c->in;
+    const rdx_cuda_nbh_input d = {in->grey,   {in->dim[0], in->dim[1], in->dim[2]},
+                                  c->lv->row, in->n_grey,
+                                  c->lv->n,   rdx_nbh_max_neighbours(c, in_plane) + 1,
+                                  c->distance, c->alpha,
+                                  in_plane};
+    int code = f->device_count(&d, m);
+    if (code)
+        return rdx_error_set(err, RDX_E_UNSUPPORTED, "features_ngtdm.c: CUDA %s counts: %s", f->name,
+                             rdx_cuda_error_string(code));
+    return RDX_OK;
+}
+
+/* 3D on the CPU: thread t counts its slices' centres into m + t * cells. */
+static void count_volume(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int nt, size_t cells, int64_t *m)
+{
 #pragma omp parallel num_threads(nt)
     {
         int64_t *mine = m + (size_t)omp_get_thread_num() * cells;
 #pragma omp for schedule(dynamic)
         for (int64_t z = 0; z < c->in->dim[2]; z++)
             f->count(c, 0, z, z + 1, mine);
+    }
+}
+
+/* 3D: one matrix over the volume. */
+static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+{
+    int cuda = c->in->device == RDX_DEVICE_CUDA;
+    int nt = cuda ? 1 : omp_get_max_threads();
+    size_t cells = f->cells(c, 0);
+    int64_t *m = thread_matrices(cells, nt, 1);
+    if (!m)
+        return out_of_memory(c, cells, err);
+    rdx_status st = RDX_OK;
+    if (cuda)
+        st = device_count(f, c, 0, m, err);
+    else
+        count_volume(f, c, nt, cells, m);
+    if (st) {
+        free(m);
+        return st;
     }
     for (int t = 1; t < nt; t++)
         add_matrix(m, m + (size_t)t * cells, cells);
@@ -139,33 +175,47 @@ static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
 }
 
 /* 2D: features per slice, averaged in slice order; 2.5D: features of the
- * summed slice matrices. Per thread: a slice matrix and a running sum. */
+ * summed slice matrices. Per thread: a slice matrix and a running sum. On
+ * CUDA the slice matrices are all counted first (`counted`, slice z at
+ * z * cells) and the threads only compute features and sums. */
 static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
 {
+    int cuda = c->in->device == RDX_DEVICE_CUDA;
     int nt = omp_get_max_threads();
     int64_t nz = c->in->dim[2];
     size_t cells = f->cells(c, 1);
     int nf = f->n_features;
     int64_t *m = thread_matrices(cells, nt, 2);
+    int64_t *counted = cuda ? thread_matrices(cells, 1, (size_t)nz) : NULL;
     double *feat = malloc((size_t)nz * (size_t)nf * sizeof *feat);
     signed char *ok = malloc((size_t)nz);
-    if (!m || !feat || !ok) {
+    rdx_status st = RDX_OK;
+    if (!m || !feat || !ok || (cuda && !counted))
+        st = out_of_memory(c, cells, err);
+    else if (counted)
+        st = device_count(f, c, 1, counted, err);
+    if (st) {
         free(m);
+        free(counted);
         free(feat);
         free(ok);
-        return out_of_memory(c, cells, err);
+        return st;
     }
 #pragma omp parallel num_threads(nt)
     {
         int64_t *slice = m + 2 * (size_t)omp_get_thread_num() * cells, *sum = slice + cells;
 #pragma omp for schedule(dynamic)
         for (int64_t z = 0; z < nz; z++) {
-            memset(slice, 0, cells * sizeof *slice);
-            f->count(c, 1, z, z + 1, slice);
-            ok[z] = (signed char)f->features(c, 1, slice, feat + z * nf);
-            add_matrix(sum, slice, cells);
+            const int64_t *counts = counted ? counted + (size_t)z * cells : slice;
+            if (!counted) {
+                memset(slice, 0, cells * sizeof *slice);
+                f->count(c, 1, z, z + 1, slice);
+            }
+            ok[z] = (signed char)f->features(c, 1, counts, feat + z * nf);
+            add_matrix(sum, counts, cells);
         }
     }
+    free(counted);
     double mean[RDX_NBH_MAX_FEATURES] = {0}, out[RDX_NBH_MAX_FEATURES];
     int n_ok = 0, failed = 0;
     for (int64_t z = 0; z < nz; z++) {
@@ -227,25 +277,15 @@ void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1,
     for (int64_t z = z0; z < z1; z++)
         for (int64_t y = 0; y < d[1]; y++)
             for (int64_t x = 0; x < d[0]; x++) {
-                int64_t centre = x + d[0] * (y + d[1] * z), g = grey[centre];
+                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
                 if (g <= 0)
                     continue;
-                int64_t v[3] = {x, y, z}, lo[3], hi[3], sum = 0, w = 0;
-                rdx_nbh_window(c, in_plane, v, lo, hi);
-                for (int64_t zz = lo[2]; zz <= hi[2]; zz++)
-                    for (int64_t yy = lo[1]; yy <= hi[1]; yy++)
-                        for (int64_t xx = lo[0]; xx <= hi[0]; xx++) {
-                            int64_t k = xx + d[0] * (yy + d[1] * zz);
-                            if (grey[k] > 0 && k != centre) {
-                                sum += grey[k];
-                                w++;
-                            }
-                        }
-                if (w == 0)
+                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, 0, v);
+                if (t.n == 0)
                     continue;
                 int64_t *row = m + (size_t)c->lv->row[g] * (size_t)width;
                 row[0]++;
-                row[w] += g * w > sum ? g * w - sum : sum - g * w;
+                row[t.n] += rdx_ngtdm_difference(g, &t);
             }
 }
 
@@ -315,7 +355,12 @@ static const int ngtdm_ids[3][5] = {
 
 rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    const rdx_nbh_family f = {5, rdx_ngtdm_cells, rdx_ngtdm_count, rdx_ngtdm_features,
+    const rdx_nbh_family f = {5,
+                              "NGTDM",
+                              rdx_ngtdm_cells,
+                              rdx_ngtdm_count,
+                              rdx_cuda_ngtdm_counts,
+                              rdx_ngtdm_features,
                               {ngtdm_ids[0], ngtdm_ids[1], ngtdm_ids[2]}};
     return rdx_nbh_run(&f, in, t->ngtdm_distance, 0, t->aggregations, values, err);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "families.h"
+#include "rdx/hostdev.h"
 
 /* Grey levels present in the ROI. Owned by the struct; free with rdx_nbh_levels_free. */
 typedef struct {
@@ -34,15 +35,46 @@ typedef struct {
  * size, centre excluded): the width of the matrices. */
 int64_t rdx_nbh_max_neighbours(const rdx_nbh_ctx *c, int in_plane);
 
-/* Window [lo, hi] (inclusive, per axis) of the neighbourhood of voxel v. */
-static inline void rdx_nbh_window(const rdx_nbh_ctx *c, int in_plane, const int64_t v[3], int64_t lo[3],
-                                  int64_t hi[3])
+/* What the neighbourhood of the ROI voxel v holds: its ROI neighbours (n),
+ * the sum of their grey levels (sum) and how many of them differ from the
+ * centre's grey level by at most alpha (dependent). grey is the box of
+ * dimensions dim (x fastest, 0 outside the ROI); neighbours are the voxels
+ * within Chebyshev distance `distance` of v, centre excluded, inside the box,
+ * and in the slice of v when in_plane. One definition for the CPU counts and
+ * the CUDA kernels (kernels/neighbourhood.cu). */
+typedef struct {
+    int64_t n, sum, dependent;
+} rdx_nbh_tally;
+
+static inline RDX_HOSTDEV rdx_nbh_tally rdx_nbh_scan(const int32_t *grey, const int64_t dim[3], int distance,
+                                                     int in_plane, int alpha, const int64_t v[3])
 {
+    int64_t lo[3], hi[3];
     for (int a = 0; a < 3; a++) {
-        int64_t r = (a == 2 && in_plane) ? 0 : c->distance;
+        int64_t r = (a == 2 && in_plane) ? 0 : distance;
         lo[a] = v[a] - r < 0 ? 0 : v[a] - r;
-        hi[a] = v[a] + r > c->in->dim[a] - 1 ? c->in->dim[a] - 1 : v[a] + r;
+        hi[a] = v[a] + r > dim[a] - 1 ? dim[a] - 1 : v[a] + r;
     }
+    int64_t centre = v[0] + dim[0] * (v[1] + dim[1] * v[2]), g = grey[centre];
+    rdx_nbh_tally t = {0, 0, 0};
+    for (int64_t z = lo[2]; z <= hi[2]; z++)
+        for (int64_t y = lo[1]; y <= hi[1]; y++)
+            for (int64_t x = lo[0]; x <= hi[0]; x++) {
+                int64_t k = x + dim[0] * (y + dim[1] * z), h = grey[k];
+                if (h > 0 && k != centre) {
+                    t.n++;
+                    t.sum += h;
+                    t.dependent += h - g <= alpha && g - h <= alpha;
+                }
+            }
+    return t;
+}
+
+/* |g * n - sum| of a tally with n > 0: n times |g - mean neighbour grey level|,
+ * what the NGTDM adds to cell n of grey level g's row. */
+static inline RDX_HOSTDEV int64_t rdx_ngtdm_difference(int64_t g, const rdx_nbh_tally *t)
+{
+    return g * t->n > t->sum ? g * t->n - t->sum : t->sum - g * t->n;
 }
 
 /* NGTDM counts. Row r (grey level lv->level[r]) holds nw + 1 cells, nw =
@@ -70,10 +102,16 @@ int rdx_ngldm_features(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, dou
 
 /* A family for the aggregation driver. ids[a][k]: feature id of feature k for
  * aggregation a (0 = 2D, 1 = 2.5D, 2 = 3D). */
+struct rdx_cuda_nbh_input; /* kernels/kernels.h */
+
 typedef struct {
     int n_features;
+    const char *name; /* "NGTDM", "NGLDM": for messages */
     size_t (*cells)(const rdx_nbh_ctx *c, int in_plane);
     void (*count)(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
+    /* The same counts on the CUDA device (in->device == RDX_DEVICE_CUDA), for
+     * every slice at once: the kernels.h entry point; 0 or a CUDA error code. */
+    int (*device_count)(const struct rdx_cuda_nbh_input *d, int64_t *m);
     int (*features)(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, double *out);
     const int *ids[3];
 } rdx_nbh_family;
@@ -87,7 +125,9 @@ typedef struct {
  * matrix. Undefined aggregations (nothing counted) get NaN. Slices run in
  * parallel on private integer matrices merged by integer addition, and the
  * slice averages are summed in slice order: results do not depend on the
- * thread count. */
+ * thread count. With in->device == RDX_DEVICE_CUDA the matrices are counted
+ * by f->device_count instead (identical integers; the features stay on the
+ * host); a kernel failure is RDX_E_UNSUPPORTED naming the CUDA error. */
 rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int distance, int alpha,
                        unsigned aggregations, double *values, rdx_error *err);
 
