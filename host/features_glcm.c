@@ -18,6 +18,12 @@
  * are taken in a fixed order afterwards: results do not depend on the
  * number of threads.
  *
+ * CUDA backend (in->device == RDX_DEVICE_CUDA): the family's kernel counts
+ * the same matrices densely (counters indexed by code) in a few calls, the
+ * non-zero counters in code order are the sparse matrices, and the driver
+ * above takes them instead of building its own: features come from the same
+ * integers through the same code.
+ *
  * The GLCM is symmetric: a pair of ROI voxels at distance d (the 13 or 4
  * direction vectors scaled by d) adds one to (i, j) and one to (j, i). It is
  * stored as its upper triangle: entry (a <= b) with count c stands for
@@ -124,6 +130,15 @@ rdx_status rdx_counts_add(const rdx_counts *a, const rdx_counts *b, rdx_counts *
     return RDX_OK;
 }
 
+static rdx_status counts_copy(const rdx_counts *a, rdx_counts *out)
+{
+    if (counts_alloc(out, a->n))
+        return RDX_E_NOMEM;
+    memcpy(out->code, a->code, a->n * sizeof *a->code);
+    memcpy(out->count, a->count, a->n * sizeof *a->count);
+    return RDX_OK;
+}
+
 /* *out = m[0] + ... + m[n-1], added in index order. */
 static rdx_status counts_sum(const rdx_counts *m, int n, rdx_counts *out)
 {
@@ -203,12 +218,23 @@ static rdx_status row_features(const rdx_tex_family *fam, const rdx_tex_ctx *c, 
     return *valid ? fam->features(m, c, f, NULL) : RDX_OK;
 }
 
-/* The matrix of direction u over slices z0 .. z1-1; buf holds 2 * cap codes. */
-static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1,
-                            uint64_t *buf, size_t cap, rdx_counts *m)
+/* The matrix of direction d over the whole box (z < 0) or slice z: a copy
+ * of the one counted on the device, else built from the codes in buf
+ * (2 * cap codes; NULL with the device's matrices). */
+static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, int d, int64_t z, uint64_t *buf,
+                            size_t cap, rdx_counts *m)
 {
-    size_t n = fam->codes(c, u, z0, z1, buf);
+    if (c->pre)
+        return counts_copy(&c->pre[rdx_tex_slot(d, z)], m);
+    size_t n = fam->codes(c, rdx_dir[d], z < 0 ? 0 : z, z < 0 ? c->in->dim[2] : z + 1, buf);
     return rdx_counts_from_codes(buf, buf + cap, n, m, NULL);
+}
+
+/* Code buffer of matrix_of for n_roi voxels; not needed (NULL) with the device's matrices. */
+static rdx_status code_buffer(const rdx_tex_ctx *c, size_t n_roi, uint64_t **buf)
+{
+    *buf = c->pre ? NULL : malloc(2 * n_roi * sizeof **buf);
+    return c->pre || *buf ? RDX_OK : RDX_E_NOMEM;
 }
 
 /* The whole-box matrix and feature row of each of the ndir directions. */
@@ -218,8 +244,10 @@ static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ct
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int d = 0; d < ndir; d++) {
-        uint64_t *buf = malloc(2 * n_roi * sizeof *buf);
-        rdx_status st = buf ? matrix_of(fam, c, rdx_dir[d], 0, c->in->dim[2], buf, n_roi, &dm[d]) : RDX_E_NOMEM;
+        uint64_t *buf;
+        rdx_status st = code_buffer(c, n_roi, &buf);
+        if (!st)
+            st = matrix_of(fam, c, d, -1, buf, n_roi, &dm[d]);
         free(buf);
         if (!st)
             st = row_features(fam, c, &dm[d], f + (size_t)d * fam->n_features, &valid[d]);
@@ -237,10 +265,10 @@ static rdx_status one_slice(const rdx_tex_family *fam, const rdx_tex_ctx *c, int
                             uint8_t *valid, double *fc, uint8_t *vc)
 {
     rdx_counts m[RDX_N_DIR_2D] = {{0}}, sum = {0};
-    uint64_t *buf = malloc(2 * n_roi * sizeof *buf);
-    rdx_status st = buf ? RDX_OK : RDX_E_NOMEM;
+    uint64_t *buf;
+    rdx_status st = code_buffer(c, n_roi, &buf);
     for (int d = 0; d < RDX_N_DIR_2D && !st; d++) {
-        st = matrix_of(fam, c, rdx_dir[d], z, z + 1, buf, n_roi, &m[d]);
+        st = matrix_of(fam, c, d, z, buf, n_roi, &m[d]);
         if (!st)
             st = row_features(fam, c, &m[d], f + (size_t)d * fam->n_features, &valid[d]);
     }
@@ -304,12 +332,10 @@ static rdx_status merged_features(const rdx_tex_family *fam, const rdx_tex_ctx *
     return st;
 }
 
-rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
-                             double *values, rdx_error *err)
+static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                            double *values, rdx_error *err)
 {
     int want2d = (aggregations & RDX_AGG_2D) != 0, want3d = (aggregations & RDX_AGG_3D) != 0;
-    if (!want2d && !want3d)
-        return RDX_OK;
     const int64_t *dim = c->in->dim;
     size_t nz = (size_t)dim[2], plane = (size_t)dim[0] * (size_t)dim[1], nf = (size_t)fam->n_features, total = 0;
     int ndir = want3d ? RDX_N_DIR_3D : RDX_N_DIR_2D;
@@ -349,6 +375,127 @@ rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, un
     free(vc);
     if (st)
         return rdx_error_set(err, st, "%s: out of memory for the matrices of a %zu-voxel ROI", fam->name, total);
+    return RDX_OK;
+}
+
+rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                             double *values, rdx_error *err)
+{
+    if (!(aggregations & (RDX_AGG_2D | RDX_AGG_3D)))
+        return RDX_OK;
+    if (c->in->device != RDX_DEVICE_CUDA)
+        return aggregate(c, fam, aggregations, values, err);
+    rdx_tex_ctx dc = *c;
+    rdx_counts *pre;
+    rdx_status st = rdx_tex_device_matrices(c, fam, aggregations, RDX_TEX_DEVICE_BUDGET, &pre, err);
+    if (st)
+        return st;
+    dc.pre = pre;
+    st = aggregate(&dc, fam, aggregations, values, err);
+    rdx_tex_matrices_free(pre, c->in->dim[2]);
+    return st;
+}
+
+/* ---- matrices counted on the device ---- */
+
+void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz)
+{
+    if (!pre)
+        return;
+    for (size_t k = 0; k < rdx_tex_slot(0, nz); k++)
+        rdx_counts_free(&pre[k]);
+    free(pre);
+}
+
+/* The sparse matrix of the space dense counters: entries in code order, as
+ * rdx_counts_from_codes makes them. */
+static rdx_status dense_to_sparse(const uint32_t *counts, uint64_t space, rdx_counts *m)
+{
+    size_t n = 0;
+    for (uint64_t i = 0; i < space; i++)
+        n += counts[i] != 0;
+    if (counts_alloc(m, n))
+        return RDX_E_NOMEM;
+    for (uint64_t i = 0, k = 0; i < space; i++)
+        if (counts[i]) {
+            m->code[k] = i;
+            m->count[k++] = counts[i];
+        }
+    return RDX_OK;
+}
+
+/* One kernel call for the matrices of jobs, whose first direction is rdx_dir[d0]. */
+static rdx_status device_call(const rdx_tex_ctx *c, const rdx_tex_family *fam, const rdx_cuda_tex_jobs *j, int d0,
+                              uint64_t space, uint32_t *counts, rdx_counts *pre, rdx_error *err)
+{
+    const rdx_cuda_tex_box box = {c->in->grey, {c->in->dim[0], c->in->dim[1], c->in->dim[2]}, c->index,
+                                  c->in->n_grey, c->n_levels};
+    int code = fam->device_counts(&box, c, j, counts);
+    if (code)
+        return rdx_error_set(err, RDX_E_UNSUPPORTED, "%s: CUDA kernel: %s", fam->name, rdx_cuda_error_string(code));
+    const int64_t nzr = j->per_slice ? j->z1 - j->z0 : 1;
+    for (int k = 0; k < j->n_dir; k++)
+        for (int64_t s = 0; s < nzr; s++) {
+            const uint32_t *dense = counts + ((uint64_t)k * (uint64_t)nzr + (uint64_t)s) * space;
+            rdx_counts *m = &pre[rdx_tex_slot(d0 + k, j->per_slice ? j->z0 + s : -1)];
+            if (dense_to_sparse(dense, space, m))
+                return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for a matrix counted on the device",
+                                     fam->name);
+        }
+    return RDX_OK;
+}
+
+/* The matrices of directions 0 .. ndir-1, over the whole box or per slice,
+ * in kernel calls of at most per_call matrices. */
+static rdx_status device_pass(const rdx_tex_ctx *c, const rdx_tex_family *fam, int ndir, int per_slice,
+                              uint64_t per_call, uint64_t space, uint32_t *counts, rdx_counts *pre, rdx_error *err)
+{
+    const int64_t nz = c->in->dim[2];
+    const int nd = per_call < (uint64_t)ndir ? (int)per_call : ndir;
+    int64_t nzr = nz; /* slices per call */
+    if (per_slice && per_call / (uint64_t)nd < (uint64_t)nz)
+        nzr = (int64_t)(per_call / (uint64_t)nd);
+    rdx_status st = RDX_OK;
+    for (int64_t z0 = 0; z0 < nz && !st; z0 += nzr)
+        for (int d0 = 0; d0 < ndir && !st; d0 += nd) {
+            rdx_cuda_tex_jobs j = {&rdx_dir[d0], ndir - d0 < nd ? ndir - d0 : nd, z0, z0 + nzr < nz ? z0 + nzr : nz,
+                                   per_slice};
+            st = device_call(c, fam, &j, d0, space, counts, pre, err);
+        }
+    return st;
+}
+
+rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                                   uint64_t budget, rdx_counts **pre, rdx_error *err)
+{
+    const int64_t nz = c->in->dim[2];
+    const uint64_t space = fam->code_space(c);
+    const int want2d = (aggregations & RDX_AGG_2D) != 0;
+    const int ndir = aggregations & RDX_AGG_3D ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    *pre = NULL;
+    if (space > budget)
+        return RDX_OK;
+    /* Matrices per call: as many as fit, but no more than the largest pass
+     * needs (all whole-box directions, or the in-plane ones of every slice). */
+    uint64_t per_call = budget / space, most = (uint64_t)ndir;
+    if (want2d && (uint64_t)nz * RDX_N_DIR_2D > most)
+        most = (uint64_t)nz * RDX_N_DIR_2D;
+    per_call = per_call < most ? per_call : most;
+    rdx_counts *m = calloc(rdx_tex_slot(0, nz), sizeof *m);
+    uint32_t *counts = malloc(per_call * space * sizeof *counts);
+    rdx_status st = m && counts ? RDX_OK
+                                : rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %llu device counters",
+                                                fam->name, (unsigned long long)(per_call * space));
+    if (!st)
+        st = device_pass(c, fam, ndir, 0, per_call, space, counts, m, err);
+    if (!st && want2d)
+        st = device_pass(c, fam, RDX_N_DIR_2D, 1, per_call, space, counts, m, err);
+    free(counts);
+    if (st) {
+        rdx_tex_matrices_free(m, nz);
+        return st;
+    }
+    *pre = m;
     return RDX_OK;
 }
 
@@ -500,14 +647,27 @@ rdx_status rdx_glcm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *
     return RDX_OK;
 }
 
+static int glcm_device_counts(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
+                              uint32_t *counts)
+{
+    return rdx_cuda_glcm_counts(b, c->distance, jobs, counts);
+}
+
+static uint64_t glcm_code_space(const rdx_tex_ctx *c)
+{
+    return (uint64_t)c->n_levels * (uint64_t)c->n_levels;
+}
+
+const rdx_tex_family rdx_glcm_family = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, rdx_glcm_features,
+                                        glcm_device_counts, glcm_code_space};
+
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    static const rdx_tex_family glcm = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, rdx_glcm_features};
     rdx_tex_ctx c;
     rdx_status st = rdx_tex_ctx_init(in, t->glcm_distance, &c, err);
     if (st)
         return st;
-    st = rdx_tex_aggregate(&c, &glcm, t->aggregations, values, err);
+    st = rdx_tex_aggregate(&c, &rdx_glcm_family, t->aggregations, values, err);
     rdx_tex_ctx_free(&c);
     return st;
 }

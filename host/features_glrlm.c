@@ -116,15 +116,27 @@ rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double 
     return RDX_OK;
 }
 
+static int glrlm_device_counts(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
+                               uint32_t *counts)
+{
+    return rdx_cuda_glrlm_counts(b, c->run_codes, jobs, counts);
+}
+
+static uint64_t glrlm_code_space(const rdx_tex_ctx *c)
+{
+    return (uint64_t)c->n_levels * (uint64_t)c->run_codes;
+}
+
+const rdx_tex_family rdx_glrlm_family = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_ids, rdx_glrlm_codes,
+                                         rdx_glrlm_features, glrlm_device_counts, glrlm_code_space};
+
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    static const rdx_tex_family glrlm = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_ids, rdx_glrlm_codes,
-                                         rdx_glrlm_features};
     rdx_tex_ctx c;
     rdx_status st = rdx_tex_ctx_init(in, 1, &c, err); /* runs have no distance */
     if (st)
         return st;
-    st = rdx_tex_aggregate(&c, &glrlm, t->aggregations, values, err);
+    st = rdx_tex_aggregate(&c, &rdx_glrlm_family, t->aggregations, values, err);
     rdx_tex_ctx_free(&c);
     return st;
 }

@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "directions.h"
 #include "families.h"
+#include "kernels.h"
 
 /* A sparse count matrix: entries sorted by code, codes unique, counts > 0.
  * The owner frees it with rdx_counts_free. */
@@ -36,6 +38,7 @@ typedef struct {
     int32_t *index;    /* index[g]: k of grey level g, -1 if absent (n_grey + 1 entries) */
     int distance;      /* GLCM: neighbour distance */
     int64_t run_codes; /* GLRLM: run codes are k * run_codes + length; longest run + 1 */
+    const rdx_counts *pre; /* matrices counted on the device (rdx_tex_device_matrices) or NULL */
 } rdx_tex_ctx;
 
 /* Fills *c for in (distance: the GLCM neighbour distance). Grey levels
@@ -59,19 +62,53 @@ enum { RDX_TEX_2D_AVG, RDX_TEX_2D_COMB, RDX_TEX_2_5D_AVG, RDX_TEX_2_5D_COMB, RDX
     { RDX_F_##X##_2D_AVG, RDX_F_##X##_2D_COMB, RDX_F_##X##_2_5D_AVG,                                      \
       RDX_F_##X##_2_5D_COMB, RDX_F_##X##_3D_AVG, RDX_F_##X##_3D_COMB }
 
+/* CUDA: the dense counts of the matrices of jobs (the family's kernel of
+ * kernels.h, code space entries per matrix); 0 or a CUDA error code. */
+typedef int (*rdx_tex_device_fn)(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
+                                 uint32_t *counts);
+
 typedef struct {
     const char *name;    /* for error messages */
     int n_features;
     const int (*ids)[6]; /* ids[f][aggregation]: rdx_feature_id of feature f */
     rdx_tex_codes_fn codes;
     rdx_tex_features_fn features;
+    rdx_tex_device_fn device_counts;
+    uint64_t (*code_space)(const rdx_tex_ctx *c); /* codes are 0 .. code_space - 1 */
 } rdx_tex_family;
+
+extern const rdx_tex_family rdx_glcm_family, rdx_glrlm_family;
 
 /* Computes the aggregations of t->aggregations (IBSI 3.6.x) and writes them to
  * values[]. Empty matrices (a slice or direction without pairs or runs) are
- * left out of the averages; a feature without any matrix is NaN. */
+ * left out of the averages; a feature without any matrix is NaN. With
+ * c->in->device == RDX_DEVICE_CUDA the matrices are counted by the family's
+ * kernel (rdx_tex_device_matrices, RDX_TEX_DEVICE_BUDGET), then the same
+ * host code computes the features. */
 rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
                              double *values, rdx_error *err);
+
+/* Counters (32-bit) of one kernel call at most: 256 MiB. */
+#define RDX_TEX_DEVICE_BUDGET ((uint64_t)1 << 26)
+
+/* Slot of a matrix in the array of rdx_tex_device_matrices: direction d over
+ * the whole box (z < 0), or in-plane direction d in slice z. */
+static inline size_t rdx_tex_slot(int d, int64_t z)
+{
+    return z < 0 ? (size_t)d : RDX_N_DIR_3D + (size_t)z * RDX_N_DIR_2D + (size_t)d;
+}
+
+/* Counts with fam->device_counts, in kernel calls of at most budget
+ * counters, every matrix that rdx_tex_aggregate needs for aggregations: the
+ * whole-box matrices of the 13 (3D) or 4 (2D only) directions and, for 2D,
+ * those of each slice and in-plane direction. *pre receives
+ * RDX_N_DIR_3D + RDX_N_DIR_2D * dim[2] matrices at rdx_tex_slot (those not
+ * needed empty); free with rdx_tex_matrices_free. *pre is NULL when one dense
+ * matrix alone exceeds budget: the CPU counts then (its sparse builder does
+ * not grow with the grey levels). A kernel error is RDX_E_UNSUPPORTED naming it. */
+rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
+                                   uint64_t budget, rdx_counts **pre, rdx_error *err);
+void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz);
 
 /* GLCM: codes a * Np + b (a <= b, compact grey indices) of the pairs at
  * distance c->distance along u; features in the IBSI order of features_glcm.c. */

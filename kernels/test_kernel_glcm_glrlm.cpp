@@ -1,0 +1,378 @@
+/* The GLCM and GLRLM kernels (rdx_cuda_glcm_counts, rdx_cuda_glrlm_counts)
+ * against the CPU matrix builders (rdx_glcm_codes, rdx_glrlm_codes sorted by
+ * rdx_counts_from_codes), under several SIMT schedules:
+ * - a tiny box whose dense counts are worked out by hand;
+ * - random 9x8x6-sized volumes with 5-12 grey levels (some absent), a
+ *   uniform box (runs spanning the box), the IBSI digital phantom: every
+ *   matrix rdx_tex_device_matrices returns (whole box per direction, slice
+ *   and in-plane direction) equals the CPU's bit for bit, with the default
+ *   budget and with budgets that force several kernel calls;
+ * - the families with device CUDA against the CPU: identical feature values;
+ *   on the digital phantom also the IBSI-1 reference values (cm_, rlm_);
+ * - argument errors.
+ *
+ * Built twice: against the emulator (test_kernel_glcm_glrlm) and against the
+ * GPU (test_kernel_glcm_glrlm_cuda, which exits 77 = skipped without a device). */
+#include "kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "check.h"
+extern "C" {
+#include "glcm_glrlm.h"
+}
+
+#ifndef RDX_TEST_NAME
+#define RDX_TEST_NAME "test_kernel_glcm_glrlm"
+#endif
+
+namespace {
+
+const char *const kSchedules[] = {"forward", "reverse", "random:11"};
+
+struct Volume {
+    std::string name;
+    int64_t dim[3];
+    int n_grey;
+    std::vector<int32_t> grey; /* 0 outside the ROI */
+    std::vector<uint8_t> roi;
+};
+
+rdx_texture_input input_of(const Volume &v, rdx_device device)
+{
+    rdx_texture_input in = {};
+    for (int a = 0; a < 3; a++) {
+        in.dim[a] = v.dim[a];
+        in.spacing[a] = 1.0;
+    }
+    in.grey = v.grey.data();
+    in.n_grey = v.n_grey;
+    in.roi = v.roi.data();
+    in.morph = v.roi.data();
+    in.device = device;
+    return in;
+}
+
+uint64_t next(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* ROI voxels with probability roi_pct %; grey levels 1 + step * r (r < levels),
+ * repeating the previous voxel's with probability repeat_pct % (longer runs). */
+Volume random_volume(const char *name, int nx, int ny, int nz, int levels, int step, int roi_pct, int repeat_pct,
+                     uint64_t seed)
+{
+    Volume v{name, {nx, ny, nz}, 1 + step * (levels - 1), {}, {}};
+    size_t n = (size_t)nx * ny * nz;
+    v.grey.assign(n, 0);
+    int32_t prev = 1;
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = (int)(next(&seed) % 100) < repeat_pct ? prev : 1 + step * (int32_t)(next(&seed) % levels);
+        prev = g;
+        v.grey[i] = (int)(next(&seed) % 100) < roi_pct ? g : 0;
+    }
+    for (int32_t g : v.grey)
+        v.roi.push_back(g > 0);
+    return v;
+}
+
+/* Splits a CSV line, honouring double quotes. */
+std::vector<std::string> csv_fields(const char *line)
+{
+    std::vector<std::string> f(1);
+    bool quoted = false;
+    for (const char *p = line; *p && *p != '\n' && *p != '\r'; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == ',' && !quoted)
+            f.emplace_back();
+        else
+            f.back() += *p;
+    }
+    return f;
+}
+
+/* The IBSI digital phantom from datasets/ibsi_digital_phantom/voxels.csv
+ * (z,y,x,value,mask; 5 x 4 x 4 voxels, grey levels 1..6 in the ROI, no discretisation). */
+bool digital_phantom(const std::string &root, Volume *v)
+{
+    FILE *f = fopen((root + "/datasets/ibsi_digital_phantom/voxels.csv").c_str(), "r");
+    if (!f)
+        return false;
+    struct Row {
+        int z, y, x, value, mask;
+    };
+    std::vector<Row> rows;
+    char line[256];
+    int64_t dim[3] = {0, 0, 0};
+    if (!fgets(line, sizeof line, f)) /* header */
+        line[0] = 0;
+    while (fgets(line, sizeof line, f)) {
+        Row r;
+        if (sscanf(line, "%d,%d,%d,%d,%d", &r.z, &r.y, &r.x, &r.value, &r.mask) != 5)
+            continue;
+        rows.push_back(r);
+        dim[0] = std::max<int64_t>(dim[0], r.x + 1);
+        dim[1] = std::max<int64_t>(dim[1], r.y + 1);
+        dim[2] = std::max<int64_t>(dim[2], r.z + 1);
+    }
+    fclose(f);
+    *v = Volume{"IBSI digital phantom", {dim[0], dim[1], dim[2]}, 0, {}, {}};
+    v->grey.assign((size_t)(dim[0] * dim[1] * dim[2]), 0);
+    v->roi.assign(v->grey.size(), 0);
+    for (const Row &r : rows) {
+        size_t i = (size_t)(r.x + dim[0] * (r.y + dim[1] * r.z));
+        v->grey[i] = r.mask ? r.value : 0;
+        v->roi[i] = r.mask != 0;
+        v->n_grey = std::max(v->n_grey, r.mask ? r.value : 0); /* Ng: the ROI's highest level (a 9 lies outside) */
+    }
+    return rows.size() == 80 && dim[0] == 5 && dim[1] == 4 && dim[2] == 4;
+}
+
+bool same_matrix(const rdx_counts &a, const rdx_counts &b)
+{
+    return a.n == b.n && (a.n == 0 || (!memcmp(a.code, b.code, a.n * sizeof *a.code) &&
+                                       !memcmp(a.count, b.count, a.n * sizeof *a.count)));
+}
+
+/* The CPU's matrix of direction d over the whole box (z < 0) or slice z. */
+rdx_counts cpu_matrix(const rdx_tex_ctx *c, const rdx_tex_family *fam, int d, int64_t z)
+{
+    size_t n = (size_t)(c->in->dim[0] * c->in->dim[1] * c->in->dim[2]);
+    std::vector<uint64_t> codes(n + 1), scratch(n + 1);
+    size_t k = fam->codes(c, rdx_dir[d], z < 0 ? 0 : z, z < 0 ? c->in->dim[2] : z + 1, codes.data());
+    rdx_counts m = {};
+    rdx_counts_from_codes(codes.data(), scratch.data(), k, &m, nullptr);
+    return m;
+}
+
+/* rdx_tex_device_matrices against the CPU for aggregations, budget
+ * matrices_per_call dense matrices per kernel call (0: the default budget);
+ * every slot not needed must be empty. Returns the number of matrices compared. */
+int check_matrices(const Volume &v, const rdx_tex_family *fam, int distance, unsigned aggregations,
+                   uint64_t matrices_per_call, const char *schedule)
+{
+    rdx_texture_input in = input_of(v, RDX_DEVICE_CUDA);
+    rdx_tex_ctx c;
+    rdx_error err = {};
+    if (rdx_tex_ctx_init(&in, distance, &c, &err)) {
+        CHECK(false, "%s: %s", v.name.c_str(), err.msg);
+        return 0;
+    }
+    const uint64_t space = fam->code_space(&c);
+    const uint64_t budget = matrices_per_call ? matrices_per_call * space : RDX_TEX_DEVICE_BUDGET;
+    rdx_counts *pre = nullptr;
+    rdx_status st = rdx_tex_device_matrices(&c, fam, aggregations, budget, &pre, &err);
+    CHECK(st == RDX_OK && pre, "%s %s: %s", v.name.c_str(), fam->name, st ? err.msg : "no matrices");
+    int compared = 0;
+    const int ndir = aggregations & RDX_AGG_3D ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    const int want2d = (aggregations & RDX_AGG_2D) != 0;
+    for (int64_t z = -1; pre && z < v.dim[2]; z++)
+        for (int d = 0; d < (z < 0 ? RDX_N_DIR_3D : RDX_N_DIR_2D); d++) {
+            const bool needed = z < 0 ? d < ndir : want2d;
+            rdx_counts want = needed ? cpu_matrix(&c, fam, d, z) : rdx_counts{};
+            const rdx_counts &got = pre[rdx_tex_slot(d, z)];
+            CHECK(same_matrix(got, want),
+                  "%s %s distance %d aggregations %u, %llu per call, %s: direction %d slice %lld: %zu entries, "
+                  "CPU %zu",
+                  v.name.c_str(), fam->name, distance, aggregations, (unsigned long long)matrices_per_call, schedule,
+                  d, (long long)z, got.n, want.n);
+            compared += needed;
+            rdx_counts_free(&want);
+        }
+    rdx_tex_matrices_free(pre, v.dim[2]);
+    rdx_tex_ctx_free(&c);
+    return compared;
+}
+
+void check_volume(const Volume &v, int distance)
+{
+    int compared = 0;
+    for (const char *s : kSchedules) {
+        setenv("SIMT_SCHEDULE", s, 1); /* read by the emulator, ignored on a GPU */
+        for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
+            for (uint64_t per_call : {0, 3, 9})
+                compared += check_matrices(v, fam, distance, RDX_AGG_2D | RDX_AGG_3D, per_call, s);
+    }
+    setenv("SIMT_SCHEDULE", "forward", 1);
+    for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
+        for (unsigned agg : {(unsigned)RDX_AGG_2D, (unsigned)RDX_AGG_3D})
+            compared += check_matrices(v, fam, distance, agg, 0, "forward");
+    printf("%s, distance %d: %d matrices compared\n", v.name.c_str(), distance, compared);
+}
+
+/* Features of both families on the CPU and with device CUDA: identical. The
+ * values of the CUDA run are returned. */
+std::vector<double> check_features(const Volume &v, int distance)
+{
+    std::vector<double> cpu(RDX_F_COUNT, NAN), gpu(RDX_F_COUNT, NAN);
+    rdx_texture t = {};
+    t.aggregations = RDX_AGG_2D | RDX_AGG_3D;
+    t.glcm_distance = distance;
+    rdx_texture_input in_cpu = input_of(v, RDX_DEVICE_CPU), in_gpu = input_of(v, RDX_DEVICE_CUDA);
+    rdx_error err = {};
+    CHECK(!rdx_family_glcm(&in_cpu, &t, cpu.data(), &err) && !rdx_family_glrlm(&in_cpu, &t, cpu.data(), &err),
+          "%s, CPU: %s", v.name.c_str(), err.msg);
+    CHECK(!rdx_family_glcm(&in_gpu, &t, gpu.data(), &err) && !rdx_family_glrlm(&in_gpu, &t, gpu.data(), &err),
+          "%s, CUDA: %s", v.name.c_str(), err.msg);
+    int computed = 0, differ = 0;
+    for (int f = 0; f < RDX_F_COUNT; f++) {
+        computed += !std::isnan(cpu[f]);
+        if (memcmp(&cpu[f], &gpu[f], sizeof cpu[f]) && !(std::isnan(cpu[f]) && std::isnan(gpu[f])) && differ++ < 5)
+            printf("%s: %s: CPU %.17g, CUDA %.17g\n", v.name.c_str(), rdx_feature_table()[f].tag, cpu[f], gpu[f]);
+    }
+    CHECK(differ == 0, "%s: %d features differ", v.name.c_str(), differ);
+    /* 25 GLCM + 16 GLRLM features, six aggregations each. */
+    CHECK(computed == 6 * (RDX_GLCM_N_FEATURES + RDX_GLRLM_N_FEATURES), "%s: %d features computed", v.name.c_str(),
+          computed);
+    return gpu;
+}
+
+/* The CUDA features of the digital phantom against IBSI-1 (datasets/ibsi_reference/digital_phantom.csv):
+ * tolerance as in the table, 0 meaning the printed 3 significant digits. */
+void check_ibsi(const std::string &root, const std::vector<double> &values)
+{
+    FILE *f = fopen((root + "/datasets/ibsi_reference/digital_phantom.csv").c_str(), "r");
+    CHECK(f != nullptr, "no IBSI reference table under %s", root.c_str());
+    if (!f)
+        return;
+    char line[1024];
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        std::vector<std::string> c = csv_fields(line);
+        if (c.size() < 8 || (c[0].rfind("cm_", 0) && c[0].rfind("rlm_", 0)))
+            continue;
+        int id = -1;
+        for (int k = 0; k < RDX_F_COUNT && id < 0; k++)
+            id = c[0] == rdx_feature_table()[k].tag ? k : -1;
+        CHECK(id >= 0, "IBSI tag %s unknown", c[0].c_str());
+        if (id < 0)
+            continue;
+        double ref = atof(c[6].c_str()), tol = atof(c[7].c_str());
+        if (tol == 0)
+            tol = ref == 0 ? 1e-12 : 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(ref))) - 2);
+        CHECK(std::fabs(values[id] - ref) <= tol, "IBSI %s: CUDA %.6g, reference %g +- %g", c[0].c_str(), values[id],
+              ref, tol);
+        rows++;
+    }
+    fclose(f);
+    /* (25 GLCM + 16 GLRLM features) x 6 aggregations. */
+    CHECK(rows == 246, "%d IBSI reference rows checked, expected 246", rows);
+}
+
+/* 3 x 2 x 1 box, rows y = 0: 1 1 2, y = 1: 0 2 2 (0 outside the ROI); grey
+ * levels 1 and 2 present, compact indices 0 and 1. */
+void test_by_hand()
+{
+    const int32_t grey[6] = {1, 1, 2, 0, 2, 2}, index[3] = {-1, 0, 1};
+    const rdx_cuda_tex_box box = {grey, {3, 2, 1}, index, 2, 2};
+    const int dirs[2][3] = {{1, 0, 0}, {0, 1, 0}};
+    /* GLCM, distance 1, codes a * 2 + b: along x the pairs (1,1), (1,2) and
+     * (2,2) -> codes 0, 1, 3; along y the pairs (1,2), (2,2) (the column of
+     * x = 0 has a voxel outside the ROI) -> codes 1, 3. */
+    const uint32_t glcm_want[8] = {1, 1, 0, 1, 0, 1, 0, 1};
+    /* GLRLM, run_codes 4 (longest run 3 + 1), codes k * 4 + length: along x
+     * the runs 1 x2, 2 x1 (y = 0) and 2 x2 (y = 1) -> codes 2, 5, 6; along y
+     * 1 (x = 0), 1 and 2 (x = 1), 2 x2 (x = 2) -> codes 1, 1, 5, 6. */
+    const uint32_t glrlm_want[16] = {0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 0, 0, 0, 1, 1, 0};
+    for (const char *s : kSchedules) {
+        setenv("SIMT_SCHEDULE", s, 1);
+        for (int per_slice = 0; per_slice <= 1; per_slice++) { /* one slice: the same layout */
+            const rdx_cuda_tex_jobs jobs = {dirs, 2, 0, 1, per_slice};
+            uint32_t got[16];
+            memset(got, 0xff, sizeof got);
+            int e = rdx_cuda_glcm_counts(&box, 1, &jobs, got);
+            CHECK(e == 0 && !memcmp(got, glcm_want, sizeof glcm_want), "hand GLCM, %s: %s", s,
+                  rdx_cuda_error_string(e));
+            memset(got, 0xff, sizeof got);
+            e = rdx_cuda_glrlm_counts(&box, 4, &jobs, got);
+            CHECK(e == 0 && !memcmp(got, glrlm_want, sizeof glrlm_want), "hand GLRLM, %s: %s", s,
+                  rdx_cuda_error_string(e));
+        }
+    }
+    /* Distance 2 along x: only the pair (x = 0, x = 2) of each row: (1,2) -> code 1. */
+    const rdx_cuda_tex_jobs x_only = {dirs, 1, 0, 1, 0};
+    uint32_t got[4];
+    const uint32_t want_d2[4] = {0, 1, 0, 0};
+    CHECK(!rdx_cuda_glcm_counts(&box, 2, &x_only, got) && !memcmp(got, want_d2, sizeof got), "hand GLCM distance 2");
+
+    /* Argument errors. */
+    const rdx_cuda_tex_jobs no_dir = {dirs, 0, 0, 1, 0}, bad_z = {dirs, 2, 0, 2, 0}, empty_z = {dirs, 2, 1, 1, 0};
+    uint32_t big[16];
+    CHECK(rdx_cuda_glcm_counts(&box, 0, &x_only, big) != 0, "distance 0 accepted");
+    CHECK(rdx_cuda_glcm_counts(&box, 1, &no_dir, big) != 0, "no direction accepted");
+    CHECK(rdx_cuda_glcm_counts(&box, 1, &bad_z, big) != 0, "slices beyond the box accepted");
+    CHECK(rdx_cuda_glcm_counts(&box, 1, &empty_z, big) != 0, "empty slice range accepted");
+    CHECK(rdx_cuda_glcm_counts(&box, 1, &x_only, nullptr) != 0, "null counts accepted");
+    CHECK(rdx_cuda_glrlm_counts(&box, 3, &x_only, big) != 0, "run_codes 3 accepted for runs up to 3");
+    const int32_t bad_index[3] = {-1, 0, 2};
+    const rdx_cuda_tex_box bad_box = {grey, {3, 2, 1}, bad_index, 2, 2};
+    CHECK(rdx_cuda_glrlm_counts(&bad_box, 4, &x_only, big) != 0, "compact index 2 of 2 levels accepted");
+}
+
+/* A dense matrix larger than the budget: rdx_tex_device_matrices leaves the
+ * counting to the CPU (no matrices), and the family still agrees. */
+void test_over_budget(const Volume &v)
+{
+    rdx_texture_input in = input_of(v, RDX_DEVICE_CUDA);
+    rdx_tex_ctx c;
+    rdx_error err = {};
+    if (rdx_tex_ctx_init(&in, 1, &c, &err)) {
+        CHECK(false, "%s", err.msg);
+        return;
+    }
+    rdx_counts dummy = {}, *pre = &dummy; /* must become NULL */
+    rdx_status st = rdx_tex_device_matrices(&c, &rdx_glrlm_family, RDX_AGG_3D,
+                                            rdx_glrlm_family.code_space(&c) - 1, &pre, &err);
+    CHECK(st == RDX_OK && pre == nullptr, "over budget: status %d, matrices %p", (int)st, (void *)pre);
+    rdx_tex_ctx_free(&c);
+}
+
+} // namespace
+
+int main()
+{
+    char name[256], why[256];
+    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
+        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
+        return 77;
+    }
+    const char *env = getenv("RDX_SOURCE_DIR");
+    const std::string root = env ? env : ".";
+    auto t0 = std::chrono::steady_clock::now();
+    test_by_hand();
+
+    std::vector<Volume> vols = {
+        random_volume("random 9x8x6, 5 levels, runs", 9, 8, 6, 5, 1, 85, 60, 1),
+        random_volume("random 9x8x6, 12 of 23 levels", 9, 8, 6, 12, 2, 70, 0, 2),
+        random_volume("random 5x12x4, 7 levels", 5, 12, 4, 7, 1, 90, 40, 3),
+        random_volume("uniform 7x5x3", 7, 5, 3, 1, 1, 100, 0, 4),
+    };
+    Volume phantom;
+    CHECK(digital_phantom(root, &phantom), "IBSI digital phantom not read from %s", root.c_str());
+    for (const Volume &v : vols) {
+        check_volume(v, 1);
+        check_features(v, 1);
+    }
+    check_volume(vols[0], 2);
+    check_features(vols[0], 2);
+    if (!phantom.grey.empty()) {
+        check_volume(phantom, 1);
+        check_ibsi(root, check_features(phantom, 1));
+    }
+    test_over_budget(vols[0]);
+    printf("%s: %.2f s\n", RDX_TEST_NAME,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return check_summary(RDX_TEST_NAME);
+}
