@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json_writer.h"
+#include "rdx/device.h"
 #include "rdx/rdx.h"
 #include "rdx/roc.h"
 #include "table_csv.h"
@@ -22,10 +23,12 @@ static const char *roc_usage =
     "  rdx roc --csv FILE --truth COL --positive VALUE [--negative VALUE] --score COL [--score COL ...]\n"
     "          [--direction higher|lower] [--conf-level C] [--threshold T]\n"
     "          [--min-sensitivity S] [--min-specificity S] [--prevalence P]\n"
-    "          [--bootstrap N [--seed S] [--bootstrap-plain]] [--drop-nan] [--json OUT.json]\n"
+    "          [--bootstrap N [--seed S] [--bootstrap-plain]] [--drop-nan] [--device D]\n"
+    "          [--json OUT.json]\n"
     "  rdx roc --store FEATURES.h5 --outcomes FILE.csv [--id COL] --truth COL --positive VALUE\n"
     "          [--negative VALUE] [--direction higher|lower] [--conf-level C]\n"
-    "          [--bootstrap N [--seed S] [--bootstrap-plain]] [--top K] [--json OUT.json]\n"
+    "          [--bootstrap N [--seed S] [--bootstrap-plain]] [--top K] [--device D]\n"
+    "          [--json OUT.json]\n"
     "\n"
     "ROC analysis of one or more score columns measured on the same studies.\n"
     "\n"
@@ -56,6 +59,9 @@ static const char *roc_usage =
     "  --top K               features printed on stdout (default 20; the JSON has all)\n"
     "  --json FILE           write all results as JSON\n"
     "  --threads N           OpenMP threads (results do not depend on it)\n"
+    "  --device D            cpu, cuda or auto (default): where the bootstrap, DeLong and\n"
+    "                        screening run; auto takes a CUDA device when there is one.\n"
+    "                        Results are identical on every device.\n"
     "  -h, --help            this text\n"
     "\n"
     "Thresholds reported: youden (max Se + Sp - 1), max_npv, max_ppv (each subject to the\n"
@@ -74,7 +80,7 @@ static const char *roc_usage =
 #define MAX_SCORES 64
 
 typedef struct {
-    const char *csv, *truth, *positive, *negative, *json, *store, *outcomes, *id;
+    const char *csv, *truth, *positive, *negative, *json, *store, *outcomes, *id, *device_name;
     const char *scores[MAX_SCORES];
     size_t n_scores;
     rdx_roc_direction direction;
@@ -82,6 +88,8 @@ typedef struct {
     int has_threshold, has_prevalence, plain, drop_nan, threads;
     size_t n_boot, top;
     uint64_t seed;
+    rdx_device device;      /* resolved from device_name */
+    char device_text[512];  /* which device ran, for stderr and the JSON */
 } roc_args;
 
 /* ---------------------------------------------------------------- arguments */
@@ -119,9 +127,9 @@ static int set_option(roc_args *a, const char *o, const char *v)
 {
     unsigned long long n;
     const char **strs[] = {&a->csv, &a->truth, &a->positive, &a->negative, &a->json,
-                           &a->store, &a->outcomes, &a->id};
+                           &a->store, &a->outcomes, &a->id, &a->device_name};
     const char *names[] = {"--csv", "--truth", "--positive", "--negative", "--json",
-                           "--store", "--outcomes", "--id"};
+                           "--store", "--outcomes", "--id", "--device"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (!strcmp(o, names[k])) {
             *strs[k] = v;
@@ -217,6 +225,7 @@ static int parse_args(int argc, char **argv, roc_args *a)
     a->seed = 1;
     a->top = 20;
     a->id = "case_id";
+    a->device_name = "auto";
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
@@ -512,13 +521,14 @@ static rdx_status analyse(const roc_args *a, const roc_data *d, roc_result *r, r
     rdx_status st = RDX_OK;
     if (r->n_boot)
         st = rdx_boot_design_init(&r->design, d->labels, d->n, !a->plain, a->seed, err);
+    r->design.device = a->device;
     for (size_t j = 0; st == RDX_OK && j < d->k; j++)
         st = analyse_score(a, d, r, j, err);
     rdx_roc_column cols[MAX_SCORES];
     for (size_t j = 0; st == RDX_OK && j < d->k; j++)
         cols[j] = r->s[j].col;
     if (st == RDX_OK)
-        st = rdx_delong_compute(cols, d->k, &r->delong, err);
+        st = rdx_delong_compute_on(cols, d->k, a->device, &r->delong, err);
     if (st != RDX_OK || !r->n_boot)
         return st;
     r->boot_auc = malloc(d->k * r->n_boot * sizeof *r->boot_auc);
@@ -755,6 +765,7 @@ static void write_settings(rdx_json *j, const roc_args *a)
     rdx_json_string(j, "test_positive", a->direction == RDX_ROC_HIGHER ? "score >= threshold"
                                                                         : "score <= threshold");
     rdx_json_number(j, "conf_level", a->conf);
+    rdx_json_string(j, "device", a->device_text);
     rdx_json_string(j, "auc", "Mann-Whitney U / (n_pos n_neg), ties count 1/2");
     rdx_json_string(j, "delong", "DeLong et al. 1988 structural components, divisors n-1; "
                                  "normal interval clipped to [0, 1]; paired test Z on the "
@@ -1067,8 +1078,8 @@ static rdx_status screen_compute(const roc_args *a, screen_data *s, rdx_error *e
     if (a->n_boot)
         st = rdx_boot_design_init(&design, s->labels, s->n, !a->plain, a->seed, err);
     if (st == RDX_OK)
-        st = rdx_screen(s->x, s->n, s->ft.n_features, s->labels, a->direction, a->conf,
-                        a->n_boot ? &design : NULL, a->n_boot, s->rows, err);
+        st = rdx_screen_on(s->x, s->n, s->ft.n_features, s->labels, a->direction, a->conf,
+                           a->n_boot ? &design : NULL, a->n_boot, a->device, s->rows, err);
     rdx_boot_design_free(&design);
     return st;
 }
@@ -1113,11 +1124,30 @@ static int run_screen(const roc_args *a)
     return rc;
 }
 
+/* Resolve --device and say on stderr which one runs. */
+static int select_device(roc_args *a)
+{
+    rdx_error err;
+    if (rdx_device_parse(a->device_name, &a->device, &err) != RDX_OK) {
+        fprintf(stderr, "rdx roc: %s\n", err.msg);
+        return RDX_EXIT_USAGE;
+    }
+    if (rdx_device_select(a->device, &a->device, a->device_text, sizeof a->device_text, &err) != RDX_OK) {
+        fprintf(stderr, "rdx roc: %s\n", err.msg);
+        return RDX_EXIT_INPUT;
+    }
+    fprintf(stderr, "rdx roc: device %s\n", a->device_text);
+    return RDX_EXIT_OK;
+}
+
 int rdx_cli_roc(int argc, char **argv)
 {
     roc_args a;
     if (parse_args(argc, argv, &a) != 0)
         return RDX_EXIT_USAGE;
+    int rc = select_device(&a);
+    if (rc != RDX_EXIT_OK)
+        return rc;
     if (a.threads > 0)
         omp_set_num_threads(a.threads);
     return a.store ? run_screen(&a) : run_csv(&a);

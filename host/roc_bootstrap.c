@@ -1,9 +1,13 @@
 /* Bootstrap: Philox resampling counts, replicate AUCs and operating points in
  * O(n) each from the presorted columns, percentile and BCa intervals, paired
  * test: see rdx/roc.h. Replicate r depends on (seed, r) only; OpenMP loops
- * write one slot per replicate, so the output does not depend on threads. */
+ * write one slot per replicate, so the output does not depend on threads.
+ * On a CUDA device (design->device) the kernels of kernels/roc.cu compute the
+ * integer U2 and group weights; the host turns them into AUCs and operating
+ * points with the same functions as the CPU path. */
 #include "rdx/roc.h"
 
+#include "kernels.h"
 #include "rdx/philox.h"
 
 #include <math.h>
@@ -32,6 +36,7 @@ rdx_status rdx_boot_design_init(rdx_boot_design *d, const uint8_t *labels, size_
     d->n = n;
     d->stratified = stratified != 0;
     d->seed = seed;
+    d->device = RDX_DEVICE_CPU;
     d->n_strata = d->stratified ? 2 : 1;
     size_t m = 0;
     for (uint32_t s = 0; s < d->n_strata; s++) {
@@ -87,6 +92,45 @@ static rdx_status check_boot_args(const rdx_boot_design *d, size_t n, size_t n_b
     return RDX_OK;
 }
 
+/* Replicates per device call: the call's integer outputs (bytes_per_replicate
+ * each) stay within 64 MiB. */
+static size_t device_batch(size_t bytes_per_replicate, size_t n_boot)
+{
+    size_t b = ((size_t)64 << 20) / (bytes_per_replicate ? bytes_per_replicate : 1);
+    return b < 1 ? 1 : b > n_boot ? n_boot : b;
+}
+
+static rdx_status device_error(rdx_error *err, int code)
+{
+    return rdx_error_set(err, RDX_E_UNSUPPORTED, "bootstrap: CUDA: %s", rdx_cuda_error_string(code));
+}
+
+static rdx_status boot_auc_device(const rdx_roc_column *cols, size_t k, const rdx_boot_design *d,
+                                  size_t n_boot, double *auc, rdx_error *err)
+{
+    if (k == 0)
+        return RDX_OK;
+    size_t batch = device_batch(3 * k * sizeof(uint64_t), n_boot);
+    uint64_t *u2 = malloc(3 * k * batch * sizeof *u2);
+    if (!u2)
+        return rdx_error_set(err, RDX_E_NOMEM, "bootstrap: cannot allocate %zu replicates", batch);
+    uint64_t *nn = u2 + k * batch, *np = nn + k * batch;
+    int code = 0;
+    for (size_t r0 = 0; r0 < n_boot; r0 += batch) {
+        size_t nr = n_boot - r0 < batch ? n_boot - r0 : batch;
+        code = rdx_cuda_roc_boot_auc(cols, k, d, (uint32_t)r0, (uint32_t)nr, u2, nn, np);
+        if (code)
+            break;
+#pragma omp parallel for schedule(static)
+        for (long e = 0; e < (long)(k * nr); e++) {
+            size_t j = (size_t)e / nr, r = (size_t)e % nr;
+            auc[j * n_boot + r0 + r] = rdx_roc_auc_from_u2(u2[e], nn[e], np[e]);
+        }
+    }
+    free(u2);
+    return code ? device_error(err, code) : RDX_OK;
+}
+
 rdx_status rdx_boot_auc(const rdx_roc_column *cols, size_t k, const rdx_boot_design *d,
                         size_t n_boot, double *auc, rdx_error *err)
 {
@@ -96,6 +140,8 @@ rdx_status rdx_boot_auc(const rdx_roc_column *cols, size_t k, const rdx_boot_des
         if (st != RDX_OK)
             return st;
     }
+    if (d->device == RDX_DEVICE_CUDA)
+        return boot_auc_device(cols, k, d, n_boot, auc, err);
     size_t block = block_size(n), n_blocks = (n_boot + block - 1) / block;
     int failed = 0;
     /* One parallel region, blocks handed out dynamically: no barrier per block,
@@ -128,6 +174,39 @@ rdx_status rdx_boot_auc(const rdx_roc_column *cols, size_t k, const rdx_boot_des
     return RDX_OK;
 }
 
+/* Every rule of replicate r from its group weights. */
+static void replicate_rules(const rdx_roc_column *c, const uint64_t *g_neg, const uint64_t *g_pos,
+                            const rdx_thr_spec *specs, size_t n_spec, size_t n_boot, size_t r,
+                            rdx_operating_point *out)
+{
+    for (size_t s = 0; s < n_spec; s++)
+        rdx_operating_point_groups(c, g_neg, g_pos, &specs[s], &out[s * n_boot + r]);
+}
+
+static rdx_status boot_ops_device(const rdx_roc_column *c, const rdx_thr_spec *specs,
+                                  size_t n_spec, const rdx_boot_design *d, size_t n_boot,
+                                  rdx_operating_point *out, rdx_error *err)
+{
+    size_t ng = c->n_groups, batch = device_batch(2 * ng * sizeof(uint64_t), n_boot);
+    uint64_t *g_neg = malloc(2 * ng * batch * sizeof *g_neg);
+    if (!g_neg)
+        return rdx_error_set(err, RDX_E_NOMEM, "bootstrap: cannot allocate %zu replicates", batch);
+    uint64_t *g_pos = g_neg + ng * batch;
+    int code = 0;
+    for (size_t r0 = 0; r0 < n_boot; r0 += batch) {
+        size_t nr = n_boot - r0 < batch ? n_boot - r0 : batch;
+        code = rdx_cuda_roc_boot_group_weights(c, d, (uint32_t)r0, (uint32_t)nr, g_neg, g_pos);
+        if (code)
+            break;
+#pragma omp parallel for schedule(static)
+        for (long r = 0; r < (long)nr; r++)
+            replicate_rules(c, g_neg + (size_t)r * ng, g_pos + (size_t)r * ng, specs, n_spec, n_boot,
+                            r0 + (size_t)r, out);
+    }
+    free(g_neg);
+    return code ? device_error(err, code) : RDX_OK;
+}
+
 rdx_status rdx_boot_operating_points(const rdx_roc_column *c, const rdx_thr_spec *specs,
                                      size_t n_spec, const rdx_boot_design *d, size_t n_boot,
                                      rdx_operating_point *out, rdx_error *err)
@@ -135,6 +214,8 @@ rdx_status rdx_boot_operating_points(const rdx_roc_column *c, const rdx_thr_spec
     rdx_status st = check_boot_args(d, c->n, n_boot, err);
     if (st != RDX_OK)
         return st;
+    if (d->device == RDX_DEVICE_CUDA)
+        return boot_ops_device(c, specs, n_spec, d, n_boot, out, err);
     size_t ng = c->n_groups ? c->n_groups : 1;
     int failed = 0;
 #pragma omp parallel
@@ -152,8 +233,7 @@ rdx_status rdx_boot_operating_points(const rdx_roc_column *c, const rdx_thr_spec
                 continue;
             rdx_boot_counts(d, (uint32_t)r, count);
             rdx_roc_group_weights(c, count, gw, gw + ng);
-            for (size_t s = 0; s < n_spec; s++)
-                rdx_operating_point_groups(c, gw, gw + ng, &specs[s], &out[s * n_boot + (size_t)r]);
+            replicate_rules(c, gw, gw + ng, specs, n_spec, n_boot, (size_t)r, out);
         }
         free(count);
         free(gw);

@@ -1,6 +1,11 @@
 /* DeLong variance, covariance and tests (DeLong, DeLong & Clarke-Pearson 1988;
- * placements from the sorted groups as in Sun & Xu 2014): see rdx/roc.h. */
+ * placements from the sorted groups as in Sun & Xu 2014): see rdx/roc.h. On a
+ * CUDA device the placements and the cross products of the components come
+ * from kernels/roc.cu (integers, and sums in the CPU's order); the rest is
+ * shared, so both paths give identical results. */
 #include "rdx/roc.h"
+
+#include "kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,11 +42,12 @@ static rdx_status check_same_studies(const rdx_roc_column *cols, size_t k, uint8
     return RDX_OK;
 }
 
-/* Structural components V10 (positives) and V01 (negatives) of one column,
- * written class by class in study order: v[0 .. n_pos) then v[n_pos .. n_used). */
-static void components(const rdx_roc_column *c, const uint8_t *label, uint64_t *place, double *v)
+/* Structural components V10 (positives) and V01 (negatives) of one column from
+ * its placements, written class by class in study order: v[0 .. n_pos) then
+ * v[n_pos .. n_used). */
+static void components(const rdx_roc_column *c, const uint8_t *label, const uint64_t *place,
+                       double *v)
 {
-    rdx_roc_placements(c, place);
     size_t ip = 0, in = c->n_pos;
     double two_neg = 2.0 * (double)c->n_neg, two_pos = 2.0 * (double)c->n_pos;
     for (size_t i = 0; i < c->n; i++) {
@@ -52,35 +58,80 @@ static void components(const rdx_roc_column *c, const uint8_t *label, uint64_t *
     }
 }
 
-/* cov(a, b) = S10_ab / n_pos + S01_ab / n_neg with centred cross products. */
-static double component_cov(const double *va, double auc_a, const double *vb, double auc_b,
-                            size_t n_pos, size_t n_neg)
+/* U2 is the sum of the positives' placements: the exact integer of rdx_roc_u2. */
+static double auc_from_placements(const rdx_roc_column *c, const uint64_t *place)
+{
+    uint64_t u2 = 0;
+    for (size_t k = 0; k < c->n_used; k++)
+        if (c->pos_sorted[k])
+            u2 += place[c->order[k]];
+    return rdx_roc_auc_from_u2(u2, c->n_neg, c->n_pos);
+}
+
+/* Centred cross products over the positives (s10) and the negatives (s01),
+ * studies ascending: the order of the device's cross_kernel (kernels/roc.cu). */
+static void centred_sums(const double *va, double auc_a, const double *vb, double auc_b,
+                         size_t n_pos, size_t m, double *s10, double *s01)
+{
+    double a = 0, b = 0;
+    for (size_t i = 0; i < n_pos; i++)
+        a += (va[i] - auc_a) * (vb[i] - auc_b);
+    for (size_t i = n_pos; i < m; i++)
+        b += (va[i] - auc_a) * (vb[i] - auc_b);
+    *s10 = a;
+    *s01 = b;
+}
+
+/* cov(a, b) = S10_ab / n_pos + S01_ab / n_neg, S the centred sums over n - 1. */
+static double cov_from_sums(double s10, double s01, uint64_t n_pos, uint64_t n_neg)
 {
     if (n_pos < 2 || n_neg < 2)
         return NAN;
-    double s10 = 0, s01 = 0;
-    for (size_t i = 0; i < n_pos; i++)
-        s10 += (va[i] - auc_a) * (vb[i] - auc_b);
-    for (size_t i = n_pos; i < n_pos + n_neg; i++)
-        s01 += (va[i] - auc_a) * (vb[i] - auc_b);
     s10 /= (double)(n_pos - 1);
     s01 /= (double)(n_neg - 1);
     return s10 / (double)n_pos + s01 / (double)n_neg;
 }
 
-rdx_status rdx_delong_compute(const rdx_roc_column *cols, size_t k, rdx_delong *out, rdx_error *err)
+/* The k x k covariance from the components v ([k][m]); on the device the
+ * cross products come from rdx_cuda_roc_cross, in the same order. */
+static rdx_status covariance(const double *v, size_t k, size_t m, rdx_device device,
+                             rdx_delong *out, rdx_error *err)
+{
+    size_t n_pos = (size_t)out->n_pos;
+    if (device != RDX_DEVICE_CUDA) {
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = a; b < k; b++) {
+                double s10, s01;
+                centred_sums(v + a * m, out->auc[a], v + b * m, out->auc[b], n_pos, m, &s10, &s01);
+                out->cov[a * k + b] = out->cov[b * k + a] =
+                    cov_from_sums(s10, s01, out->n_pos, out->n_neg);
+            }
+        return RDX_OK;
+    }
+    double *s = malloc(2 * k * k * sizeof *s);
+    if (!s)
+        return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate %zu x %zu sums", k, k);
+    int code = rdx_cuda_roc_cross(v, out->auc, k, m, n_pos, s, s + k * k);
+    for (size_t e = 0; !code && e < k * k; e++)
+        out->cov[e] = cov_from_sums(s[e], s[k * k + e], out->n_pos, out->n_neg);
+    free(s);
+    return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "delong: CUDA: %s", rdx_cuda_error_string(code))
+                : RDX_OK;
+}
+
+rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, const uint64_t *place,
+                                      rdx_device device, rdx_delong *out, rdx_error *err)
 {
     memset(out, 0, sizeof *out);
     if (k == 0)
         return rdx_error_set(err, RDX_E_INVALID, "delong: no score column");
     size_t n = cols[0].n, m = cols[0].n_used;
     uint8_t *label = malloc(n ? n : 1);
-    uint64_t *place = malloc((n ? n : 1) * sizeof *place);
     double *v = malloc(k * m * sizeof *v);
     out->auc = malloc(k * sizeof *out->auc);
     out->cov = malloc(k * k * sizeof *out->cov);
     rdx_status st = RDX_OK;
-    if (!label || !place || !v || !out->auc || !out->cov)
+    if (!label || !v || !out->auc || !out->cov)
         st = rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate for %zu columns x %zu studies", k, n);
     if (st == RDX_OK)
         st = check_same_studies(cols, k, label, err);
@@ -89,21 +140,50 @@ rdx_status rdx_delong_compute(const rdx_roc_column *cols, size_t k, rdx_delong *
         out->n_pos = cols[0].n_pos;
         out->n_neg = cols[0].n_neg;
         for (size_t c = 0; c < k; c++) {
-            out->auc[c] = rdx_roc_auc(&cols[c]);
-            components(&cols[c], label, place, v + c * m);
+            out->auc[c] = auc_from_placements(&cols[c], place + c * n);
+            components(&cols[c], label, place + c * n, v + c * m);
         }
-        for (size_t a = 0; a < k; a++)
-            for (size_t b = a; b < k; b++)
-                out->cov[a * k + b] = out->cov[b * k + a] =
-                    component_cov(v + a * m, out->auc[a], v + b * m, out->auc[b],
-                                  (size_t)out->n_pos, (size_t)out->n_neg);
+        st = covariance(v, k, m, device, out, err);
     }
     free(label);
-    free(place);
     free(v);
     if (st != RDX_OK)
         rdx_delong_free(out);
     return st;
+}
+
+rdx_status rdx_delong_compute_on(const rdx_roc_column *cols, size_t k, rdx_device device,
+                                 rdx_delong *out, rdx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (k == 0)
+        return rdx_error_set(err, RDX_E_INVALID, "delong: no score column");
+    size_t n = cols[0].n;
+    for (size_t c = 1; c < k; c++)
+        if (cols[c].n != n) /* placements are laid out column by column, n each */
+            return rdx_error_set(err, RDX_E_MISMATCH,
+                                 "delong: column %zu has %zu studies, column 0 has %zu", c,
+                                 cols[c].n, n);
+    size_t cells = k * n;
+    uint64_t *place = malloc((cells ? cells : 1) * sizeof *place);
+    if (!place)
+        return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate for %zu columns x %zu studies", k, n);
+    int code = 0;
+    if (device == RDX_DEVICE_CUDA)
+        code = rdx_cuda_roc_placements(cols, k, place);
+    else
+        for (size_t c = 0; c < k; c++)
+            rdx_roc_placements(&cols[c], place + c * n);
+    rdx_status st = code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "delong: CUDA: %s",
+                                         rdx_cuda_error_string(code))
+                         : rdx_delong_from_placements(cols, k, place, device, out, err);
+    free(place);
+    return st;
+}
+
+rdx_status rdx_delong_compute(const rdx_roc_column *cols, size_t k, rdx_delong *out, rdx_error *err)
+{
+    return rdx_delong_compute_on(cols, k, RDX_DEVICE_CPU, out, err);
 }
 
 void rdx_auc_ci_normal(double auc, double var, double conf, double ci[2])

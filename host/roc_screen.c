@@ -1,8 +1,11 @@
 /* Univariate feature screening (AUC, DeLong interval and test against 1/2,
  * Benjamini-Hochberg q-values, optional paired bootstrap) and the reader of
- * the HDF5 feature store it screens: see rdx/roc.h. */
+ * the HDF5 feature store it screens: see rdx/roc.h. On a CUDA device the
+ * placements of a batch of features and the bootstrap run on the device. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "rdx/roc.h"
+
+#include "kernels.h"
 
 #include <hdf5.h>
 
@@ -54,12 +57,12 @@ rdx_status rdx_bh_qvalues(const double *p, size_t n, double *q, rdx_error *err)
 
 /* ---------------------------------------------------------------- screening */
 
-/* One feature: column (NaN cases skipped), AUC, DeLong variance, interval, test.
- * *valid = 0 when a class has no case with a value. */
-static rdx_status screen_feature(const double *x, size_t n_cases, size_t n_features, size_t f,
-                                 const uint8_t *labels, rdx_roc_direction dir, double conf,
-                                 double *buf, rdx_roc_column *col, int *valid, rdx_screen_row *row,
-                                 rdx_error *err)
+/* One feature's column (NaN cases skipped) and its row's defaults; *valid = 0
+ * when a class has no case with a value. */
+static rdx_status screen_column(const double *x, size_t n_cases, size_t n_features, size_t f,
+                                const uint8_t *labels, rdx_roc_direction dir, double *buf,
+                                rdx_roc_column *col, int *valid, rdx_screen_row *row,
+                                rdx_error *err)
 {
     for (size_t i = 0; i < n_cases; i++)
         buf[i] = x[i * n_features + f];
@@ -69,18 +72,72 @@ static rdx_status screen_feature(const double *x, size_t n_cases, size_t n_featu
     rdx_status st = rdx_roc_column_init(col, buf, labels, n_cases, dir, RDX_NAN_SKIP, &local);
     if (st == RDX_E_INVALID)
         return RDX_OK; /* labels were checked: a class without values */
-    if (st != RDX_OK) {
-        if (err)
-            *err = local;
-        return st;
+    if (st != RDX_OK && err)
+        *err = local;
+    *valid = st == RDX_OK;
+    return st;
+}
+
+/* Keep the first error of a parallel loop. */
+static void keep_first(rdx_status st, const rdx_error *e, rdx_status *first, rdx_error *first_err)
+{
+    if (st == RDX_OK)
+        return;
+#pragma omp critical(rdx_screen_error)
+    if (*first == RDX_OK) {
+        *first = st;
+        *first_err = *e;
     }
+}
+
+/* Columns of every feature, in parallel. */
+static rdx_status screen_columns(const double *x, size_t n_cases, size_t n_features,
+                                 const uint8_t *labels, rdx_roc_direction dir, rdx_roc_column *cols,
+                                 int *valid, rdx_screen_row *rows, rdx_error *err)
+{
+    rdx_status first = RDX_OK;
+    rdx_error first_err;
+    rdx_error_clear(&first_err);
+#pragma omp parallel
+    {
+        double *buf = malloc((n_cases ? n_cases : 1) * sizeof *buf);
+#pragma omp for schedule(dynamic, 16)
+        for (long f = 0; f < (long)n_features; f++) {
+            rdx_error e;
+            rdx_status st = buf ? screen_column(x, n_cases, n_features, (size_t)f, labels, dir, buf,
+                                                &cols[f], &valid[f], &rows[f], &e)
+                                : rdx_error_set(&e, RDX_E_NOMEM, "screen: out of memory");
+            keep_first(st, &e, &first, &first_err);
+        }
+        free(buf);
+    }
+    if (first != RDX_OK && err)
+        *err = first_err;
+    return first;
+}
+
+/* The next at most cap valid features from *f on: shallow copies of their
+ * columns (the batch does not own them) and their indices. */
+static size_t next_batch(rdx_roc_column *cols, const int *valid, size_t n_features, size_t *f,
+                         size_t cap, rdx_roc_column *batch, size_t *which)
+{
+    size_t k = 0;
+    for (; *f < n_features && k < cap; (*f)++)
+        if (valid[*f]) {
+            batch[k] = cols[*f];
+            which[k++] = *f;
+        }
+    return k;
+}
+
+/* AUC, DeLong variance, interval and test of one feature from its placements. */
+static rdx_status screen_row(const rdx_roc_column *col, const uint64_t *place, double conf,
+                             rdx_screen_row *row, rdx_error *err)
+{
     rdx_delong d;
-    st = rdx_delong_compute(col, 1, &d, err);
-    if (st != RDX_OK) {
-        rdx_roc_column_free(col);
+    rdx_status st = rdx_delong_from_placements(col, 1, place, RDX_DEVICE_CPU, &d, err);
+    if (st != RDX_OK)
         return st;
-    }
-    *valid = 1;
     row->n_pos = col->n_pos;
     row->n_neg = col->n_neg;
     row->auc = d.auc[0];
@@ -93,33 +150,53 @@ static rdx_status screen_feature(const double *x, size_t n_cases, size_t n_featu
     return RDX_OK;
 }
 
-/* Columns and DeLong results of every feature, in parallel. */
-static rdx_status screen_all(const double *x, size_t n_cases, size_t n_features,
-                             const uint8_t *labels, rdx_roc_direction dir, double conf,
-                             rdx_roc_column *cols, int *valid, rdx_screen_row *rows, rdx_error *err)
+/* Placements of a batch of k columns of n studies: on the device all at once. */
+static rdx_status batch_placements(const rdx_roc_column *batch, size_t k, size_t n,
+                                   rdx_device device, uint64_t *place, rdx_error *err)
 {
+    if (device == RDX_DEVICE_CUDA) {
+        int code = rdx_cuda_roc_placements(batch, k, place);
+        return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "screen: CUDA: %s",
+                                    rdx_cuda_error_string(code))
+                    : RDX_OK;
+    }
+#pragma omp parallel for schedule(dynamic, 16)
+    for (long j = 0; j < (long)k; j++)
+        rdx_roc_placements(&batch[j], place + (size_t)j * n);
+    return RDX_OK;
+}
+
+/* DeLong results of every valid feature, in batches whose placements stay
+ * within 64 MiB. */
+static rdx_status screen_rows(rdx_roc_column *cols, const int *valid, size_t n_cases,
+                              size_t n_features, double conf, rdx_device device,
+                              rdx_screen_row *rows, rdx_error *err)
+{
+    size_t n = n_cases ? n_cases : 1, cap = ((size_t)8 << 20) / n;
+    cap = cap < 1 ? 1 : cap > n_features ? (n_features ? n_features : 1) : cap;
+    rdx_roc_column *batch = malloc(cap * sizeof *batch);
+    size_t *which = malloc(cap * sizeof *which);
+    uint64_t *place = malloc(cap * n * sizeof *place);
     rdx_status first = RDX_OK;
     rdx_error first_err;
     rdx_error_clear(&first_err);
-#pragma omp parallel
-    {
-        double *buf = malloc(n_cases * sizeof *buf);
-#pragma omp for schedule(dynamic, 16)
-        for (long f = 0; f < (long)n_features; f++) {
+    if (!batch || !which || !place)
+        first = rdx_error_set(&first_err, RDX_E_NOMEM, "screen: cannot allocate %zu placements", cap * n);
+    size_t f = 0, k;
+    while (first == RDX_OK && (k = next_batch(cols, valid, n_features, &f, cap, batch, which)) > 0) {
+        first = batch_placements(batch, k, n_cases, device, place, &first_err);
+        if (first != RDX_OK)
+            break;
+#pragma omp parallel for schedule(dynamic, 16)
+        for (long j = 0; j < (long)k; j++) {
             rdx_error e;
-            rdx_status st = buf ? screen_feature(x, n_cases, n_features, (size_t)f, labels, dir,
-                                                 conf, buf, &cols[f], &valid[f], &rows[f], &e)
-                                : rdx_error_set(&e, RDX_E_NOMEM, "screen: out of memory");
-            if (st != RDX_OK) {
-#pragma omp critical(rdx_screen_error)
-                if (first == RDX_OK) {
-                    first = st;
-                    first_err = e;
-                }
-            }
+            rdx_status st = screen_row(&batch[j], place + (size_t)j * n_cases, conf, &rows[which[j]], &e);
+            keep_first(st, &e, &first, &first_err);
         }
-        free(buf);
     }
+    free(batch);
+    free(which);
+    free(place);
     if (first != RDX_OK && err)
         *err = first_err;
     return first;
@@ -138,16 +215,8 @@ static rdx_status screen_bootstrap(rdx_roc_column *cols, const int *valid, size_
     rdx_status st = RDX_OK;
     if (!batch || !which || !reps)
         st = rdx_error_set(err, RDX_E_NOMEM, "screen: cannot allocate %zu bootstrap replicates", n_boot);
-    size_t f = 0;
-    while (st == RDX_OK && f < n_features) {
-        size_t k = 0;
-        for (; f < n_features && k < BATCH; f++)
-            if (valid[f]) {
-                batch[k] = cols[f]; /* shallow copy: the batch does not own it */
-                which[k++] = f;
-            }
-        if (k == 0)
-            break;
+    size_t f = 0, k;
+    while (st == RDX_OK && (k = next_batch(cols, valid, n_features, &f, BATCH, batch, which)) > 0) {
         st = rdx_boot_auc(batch, k, boot, n_boot, reps, err);
         for (size_t j = 0; st == RDX_OK && j < k; j++) {
             rdx_boot_interval iv;
@@ -173,6 +242,14 @@ rdx_status rdx_screen(const double *x, size_t n_cases, size_t n_features, const 
                       rdx_roc_direction dir, double conf, const rdx_boot_design *boot,
                       size_t n_boot, rdx_screen_row *rows, rdx_error *err)
 {
+    return rdx_screen_on(x, n_cases, n_features, labels, dir, conf, boot, n_boot, RDX_DEVICE_CPU,
+                         rows, err);
+}
+
+rdx_status rdx_screen_on(const double *x, size_t n_cases, size_t n_features, const uint8_t *labels,
+                         rdx_roc_direction dir, double conf, const rdx_boot_design *boot,
+                         size_t n_boot, rdx_device device, rdx_screen_row *rows, rdx_error *err)
+{
     for (size_t i = 0; i < n_cases; i++)
         if (labels[i] > 1)
             return rdx_error_set(err, RDX_E_INVALID, "screen: case %zu has label %u (must be 0 or 1)",
@@ -185,9 +262,14 @@ rdx_status rdx_screen(const double *x, size_t n_cases, size_t n_features, const 
     if (!cols || !valid || !p || !q)
         st = rdx_error_set(err, RDX_E_NOMEM, "screen: cannot allocate %zu features", n_features);
     if (st == RDX_OK)
-        st = screen_all(x, n_cases, n_features, labels, dir, conf, cols, valid, rows, err);
-    if (st == RDX_OK && boot)
-        st = screen_bootstrap(cols, valid, n_features, boot, n_boot, conf, rows, err);
+        st = screen_columns(x, n_cases, n_features, labels, dir, cols, valid, rows, err);
+    if (st == RDX_OK)
+        st = screen_rows(cols, valid, n_cases, n_features, conf, device, rows, err);
+    if (st == RDX_OK && boot) {
+        rdx_boot_design on = *boot; /* shallow: the device of this call */
+        on.device = device;
+        st = screen_bootstrap(cols, valid, n_features, &on, n_boot, conf, rows, err);
+    }
     if (st == RDX_OK) {
         for (size_t f = 0; f < n_features; f++)
             p[f] = rows[f].p;

@@ -123,5 +123,37 @@ check "screening bootstrap" "all(len(f['bootstrap_percentile']) == 2 for f in d[
 expect_error "store missing" 3 "cannot open" -- roc --store "$T/none.h5" --outcomes "$T/outcomes.csv" --truth outcome --positive Poor
 expect_error "store with --score" 2 "does not combine" -- roc --store "$T/f.h5" --outcomes "$T/outcomes.csv" --truth outcome --positive Poor --csv "$CSV" --score s100b
 
+# --- devices: --device is recorded; the emulated CUDA kernels (rdx_emu) give the CPU's JSON
+expect_error "bad device" 2 "unknown device 'gpu'" -- "${ROC[@]}" --device gpu
+"$RDX" "${ROC[@]}" --device cpu --json "$T/r.json" >/dev/null 2>"$T/err"
+grep -q "^rdx roc: device cpu" "$T/err" && ok || bad "stderr names the device: $(cat "$T/err")"
+check "device in settings" "d['settings']['device'] == 'cpu'"
+# same_json A B: equal documents once settings.device is removed; A ran on cuda, B on the CPU.
+same_json() {
+  if python3 -c "
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+da, db = a['settings'].pop('device'), b['settings'].pop('device')
+sys.exit(0 if da.startswith('cuda') and db.startswith('cpu') and a == b else 1)
+" "$1" "$2" 2>"$T/pyerr"; then ok; else bad "$3: JSON differs: $(cat "$T/pyerr")"; fi
+}
+if [ -n "${RDX_EMU_CLI:-}" ]; then
+  "$RDX_EMU_CLI" "${ROC[@]}" --bootstrap 200 --seed 7 --prevalence 0.1 --threshold 0.3 --device cuda \
+    --json "$T/emu.json" >/dev/null 2>"$T/err" && ok || bad "rdx_emu --device cuda: $(cat "$T/err")"
+  grep -q "^rdx roc: device cuda" "$T/err" && ok || bad "rdx_emu names the device: $(cat "$T/err")"
+  "$RDX" "${ROC[@]}" --bootstrap 200 --seed 7 --prevalence 0.1 --threshold 0.3 --device cpu \
+    --json "$T/cpu.json" >/dev/null 2>&1
+  same_json "$T/emu.json" "$T/cpu.json" "aSAH, emulated CUDA vs CPU"
+  "$RDX_EMU_CLI" "${ROC[@]}" --bootstrap 64 --seed 3 --bootstrap-plain --direction lower --device cuda \
+    --json "$T/emu.json" >/dev/null 2>&1
+  "$RDX" "${ROC[@]}" --bootstrap 64 --seed 3 --bootstrap-plain --direction lower --device cpu \
+    --json "$T/cpu.json" >/dev/null 2>&1
+  same_json "$T/emu.json" "$T/cpu.json" "aSAH plain bootstrap, lower, emulated CUDA vs CPU"
+  SCREEN=(roc --store "$T/f.h5" --outcomes "$T/outcomes.csv" --truth outcome --positive Poor --bootstrap 100)
+  "$RDX_EMU_CLI" "${SCREEN[@]}" --device cuda --json "$T/emu.json" >/dev/null 2>&1
+  "$RDX" "${SCREEN[@]}" --device cpu --json "$T/cpu.json" >/dev/null 2>&1
+  same_json "$T/emu.json" "$T/cpu.json" "screening, emulated CUDA vs CPU"
+fi
+
 echo "cli_roc: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

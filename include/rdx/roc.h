@@ -13,12 +13,18 @@
  * - Studies are counted in 64 bits; a column holds fewer than 2^32 studies.
  * - Compute functions do no I/O; the ones that allocate say who frees.
  * Thread-safe: no global state; bootstrap loops use OpenMP over replicates or
- * features, each writing its own slot, so results do not depend on thread count. */
+ * features, each writing its own slot, so results do not depend on thread count.
+ * Device: the bootstrap (rdx_boot_design.device), DeLong (rdx_delong_compute_on)
+ * and screening (rdx_screen_on) also run on a CUDA device (kernels/roc.cu) with
+ * results identical to the CPU's: the device computes the integer counts,
+ * placements and fixed-order sums, the host the rest with the same code. A
+ * device failure is RDX_E_UNSUPPORTED naming the CUDA error. */
 #ifndef RDX_ROC_H
 #define RDX_ROC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rdx/device.h"
 #include "rdx/error.h"
 
 #ifdef __cplusplus
@@ -121,6 +127,17 @@ typedef struct {
 
 /* Owned by the caller: release with rdx_delong_free. */
 rdx_status rdx_delong_compute(const rdx_roc_column *cols, size_t k, rdx_delong *out, rdx_error *err);
+
+/* The same on device (RDX_DEVICE_CUDA: placements and the cross products of
+ * the components on the device; any other value: the CPU). Identical results. */
+rdx_status rdx_delong_compute_on(const rdx_roc_column *cols, size_t k, rdx_device device,
+                                 rdx_delong *out, rdx_error *err);
+
+/* The same from the columns' placements, already computed (rdx_roc_placements
+ * of column c at place + c * cols[0].n): the second half of rdx_delong_compute_on,
+ * for callers that compute placements in bulk. */
+rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, const uint64_t *place,
+                                      rdx_device device, rdx_delong *out, rdx_error *err);
 void rdx_delong_free(rdx_delong *d);
 
 /* Normal interval auc -+ z(1 - (1-conf)/2) sqrt(var), clipped to [0, 1]. */
@@ -268,6 +285,10 @@ typedef struct {
     uint32_t n_strata;
     uint32_t size[2];
     uint32_t *members; /* [n] stratum 0 studies, then stratum 1, in study order */
+    rdx_device device; /* where rdx_boot_auc and rdx_boot_operating_points run:
+                          RDX_DEVICE_CPU (set by rdx_boot_design_init) or
+                          RDX_DEVICE_CUDA (resolve AUTO with rdx_device_select
+                          first); the replicates are identical */
 } rdx_boot_design;
 
 /* Owned by the caller: release with rdx_boot_design_free. */
@@ -333,6 +354,13 @@ typedef struct {
 rdx_status rdx_screen(const double *x, size_t n_cases, size_t n_features, const uint8_t *labels,
                       rdx_roc_direction dir, double conf, const rdx_boot_design *boot,
                       size_t n_boot, rdx_screen_row *rows, rdx_error *err);
+
+/* rdx_screen runs on the CPU; this on device (RDX_DEVICE_CUDA: placements of
+ * a batch of features at once and the bootstrap on the device, whatever
+ * boot->device says; identical rows). */
+rdx_status rdx_screen_on(const double *x, size_t n_cases, size_t n_features, const uint8_t *labels,
+                         rdx_roc_direction dir, double conf, const rdx_boot_design *boot,
+                         size_t n_boot, rdx_device device, rdx_screen_row *rows, rdx_error *err);
 
 /* Benjamini-Hochberg step-up q-values: q_(i) = min_{j >= i} (m p_(j) / j),
  * capped at 1, m = number of non-NaN p; NaN p gives NaN q. */
