@@ -6,15 +6,21 @@
  * the slice features are averaged in slice order afterwards, and the slice
  * counts are added into one 2.5D table as slices finish (integer counts: the
  * sum does not depend on the order). The 3D zones come from one sequential
- * breadth-first labelling of the box. Matrices hold integer counts in a hash table while
- * they are built and become an array sorted by (grey, j), so feature sums
- * have one fixed order whatever the thread count. Memory is proportional to
- * the box (labels, distances) plus the distinct (grey, j) pairs, never
- * Ng x max zone size. */
+ * breadth-first labelling of the box. Matrices hold integer counts in a hash
+ * table while they are built and become an array sorted by (grey, j), so
+ * feature sums have one fixed order whatever the thread count. Memory is
+ * proportional to the box (labels, distances) plus the distinct (grey, j)
+ * pairs, never Ng x max zone size.
+ *
+ * With the CUDA device the kernels (kernels/zones.cu) compute the distance
+ * maps and label the whole box, every slice at once for 2D, returning one row
+ * per zone (grey, size, minimum distance); the same matrices are built from
+ * those rows here. */
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
+#include "kernels.h"
 #include "zones.h"
 
 /* ------------------------------------------------ (grey, j) count hash table */
@@ -439,25 +445,113 @@ static int hash_add_matrix(count_hash *h, const rdx_zone_matrix *m)
     return 0;
 }
 
-/* Slice z of the 2D aggregations: its features into f (has = 1 when the
- * slice has ROI voxels) and its counts added to the merged table. Integer
- * counts make the merged table independent of the order slices arrive in. */
+/* A slice's matrix m into the 2D aggregations: its features into f (has = 1
+ * when the slice has ROI voxels) and its counts added to the merged table.
+ * Integer counts make the merged table independent of the order slices
+ * arrive in. */
+static rdx_status slice_result(const rdx_zone_matrix *m, double f[RDX_ZF_COUNT], uint8_t *has, count_hash *merged,
+                               int64_t *merged_nv)
+{
+    rdx_status st = RDX_OK;
+    if (m->n) {
+        rdx_zone_features(m, f);
+        *has = 1;
+#pragma omp critical(rdx_zones_merge)
+        {
+            *merged_nv += m->n_voxels;
+            if (hash_add_matrix(merged, m))
+                st = RDX_E_NOMEM;
+        }
+    }
+    return st;
+}
+
+/* Slice z of the 2D aggregations on the CPU (see slice_result). */
 static rdx_status slice_features(const rdx_texture_input *in, int64_t z, int linkage, int use_distance,
                                  double f[RDX_ZF_COUNT], uint8_t *has, count_hash *merged, int64_t *merged_nv)
 {
     rdx_zone_matrix m;
     rdx_status st = slice_matrix(in, z, linkage, use_distance, &m);
-    if (!st && m.n) {
-        rdx_zone_features(&m, f);
-        *has = 1;
-#pragma omp critical(rdx_zones_merge)
-        {
-            *merged_nv += m.n_voxels;
-            if (hash_add_matrix(merged, &m))
-                st = RDX_E_NOMEM;
-        }
-    }
+    if (!st)
+        st = slice_result(&m, f, has, merged, merged_nv);
     rdx_zone_matrix_free(&m);
+    return st;
+}
+
+/* ------------------------------------------------------- zones on the device */
+
+/* The zone matrix of zones z[0..n) from the device (j = the zone size, or its
+ * minimum distance when use_distance). On failure m owns nothing. */
+static int zone_table_matrix(const rdx_cuda_zone *z, size_t n, int use_distance, rdx_zone_matrix *m)
+{
+    count_hash h;
+    int64_t nv = 0;
+    int bad = hash_init(&h, 8);
+    for (size_t k = 0; !bad && k < n; k++) {
+        bad = hash_add(&h, z[k].grey, use_distance ? z[k].min_dist : (int64_t)z[k].size, 1);
+        nv += z[k].size;
+    }
+    if (!bad)
+        bad = hash_to_matrix(&h, nv, m);
+    else
+        *m = (rdx_zone_matrix){0};
+    hash_free(&h);
+    return bad;
+}
+
+/* The zones of the box labelled by the kernels (kernels.h), with the distance
+ * map of the morphological mask when use_distance; in_plane 1 gives the 2D
+ * zones of every slice, 0 the 3D zones. *z is the caller's to free. */
+static rdx_status device_zones(const rdx_texture_input *in, int linkage, int use_distance, int in_plane,
+                               rdx_cuda_zone **z, size_t *n, rdx_error *err)
+{
+    const size_t nv = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
+    const char *fam = family_name(use_distance);
+    int32_t *dist = NULL;
+    int code = 0;
+    *z = NULL;
+    *n = 0;
+    if (use_distance) {
+        dist = malloc(nv * sizeof *dist);
+        if (!dist)
+            return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the distance map of a %zu-voxel ROI box",
+                                 fam, nv);
+        code = rdx_cuda_zones_border_distance(in->dim, in->morph, in_plane, dist);
+    }
+    if (!code)
+        code = rdx_cuda_zones_label(in->dim, in->grey, linkage, in_plane, dist, NULL, z, n);
+    free(dist);
+    if (code)
+        return rdx_error_set(err, RDX_E_UNSUPPORTED, "%s: CUDA zone labelling: %s", fam,
+                             rdx_cuda_error_string(code));
+    return RDX_OK;
+}
+
+/* The 2D aggregations' slice results from the device's zones: a zone's slice
+ * is that of its first voxel, and zones come in slice order. */
+static rdx_status device_slices(const rdx_texture_input *in, int linkage, int use_distance,
+                                double (*f)[RDX_ZF_COUNT], uint8_t *has, count_hash *merged, int64_t *merged_nv,
+                                rdx_error *err)
+{
+    const uint32_t nxy = (uint32_t)(in->dim[0] * in->dim[1]);
+    rdx_cuda_zone *z;
+    size_t n;
+    rdx_status st = device_zones(in, linkage, use_distance, 1, &z, &n, err);
+    size_t a = 0; /* first zone of the slice */
+    while (!st && a < n) {
+        const uint32_t slice = z[a].first / nxy;
+        size_t b = a + 1;
+        while (b < n && z[b].first / nxy == slice)
+            b++;
+        rdx_zone_matrix m;
+        if (zone_table_matrix(z + a, b - a, use_distance, &m) ||
+            slice_result(&m, f[slice], &has[slice], merged, merged_nv))
+            st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone matrix of slice %u",
+                               family_name(use_distance), slice);
+        rdx_zone_matrix_free(&m);
+        a = b;
+    }
+    free(z);
     return st;
 }
 
@@ -476,6 +570,8 @@ static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_dis
     rdx_status st = RDX_OK;
     if (hash_init(&merged, 8) || !f || !has || !sst)
         st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %lld slices", fam, (long long)nz);
+    else if (in->device == RDX_DEVICE_CUDA)
+        st = device_slices(in, linkage, use_distance, f, has, &merged, &merged_nv, err);
     else {
 #pragma omp parallel for schedule(dynamic)
         for (int64_t z = 0; z < nz; z++)
@@ -513,14 +609,27 @@ static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_dis
     return st;
 }
 
-/* 3D: one labelling of the box, distances in 3D for the GLDZM. */
-static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_distance,
-                           const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
+/* The 3D zone matrix of the box from the kernels. */
+static rdx_status device_matrix_3d(const rdx_texture_input *in, int linkage, int use_distance, rdx_zone_matrix *m,
+                                   rdx_error *err)
+{
+    rdx_cuda_zone *z;
+    size_t n;
+    rdx_status st = device_zones(in, linkage, use_distance, 0, &z, &n, err);
+    if (!st && zone_table_matrix(z, n, use_distance, m))
+        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone matrix of %zu zones",
+                           family_name(use_distance), n);
+    free(z);
+    return st;
+}
+
+/* The 3D zone matrix of the box on the CPU: distances in 3D for the GLDZM. */
+static rdx_status host_matrix_3d(const rdx_texture_input *in, int linkage, int use_distance, rdx_zone_matrix *m,
+                                 rdx_error *err)
 {
     const size_t n = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
     uint32_t *label = malloc(n * sizeof *label);
     int32_t *dist = use_distance ? malloc(n * sizeof *dist) : NULL;
-    rdx_zone_matrix m = {0};
     rdx_status st = RDX_OK;
     if (!label || (use_distance && !dist))
         st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone labels of a %zu-voxel ROI box",
@@ -528,15 +637,25 @@ static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_dis
     if (!st && dist)
         rdx_zones_border_distance(in->dim, in->morph, 0, dist);
     if (!st)
-        st = rdx_zones_label(in->dim, in->grey, linkage, dist, label, &m, err);
+        st = rdx_zones_label(in->dim, in->grey, linkage, dist, label, m, err);
+    free(label);
+    free(dist);
+    return st;
+}
+
+/* 3D: one labelling of the box. */
+static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_distance,
+                           const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
+{
+    rdx_zone_matrix m = {0};
+    rdx_status st = in->device == RDX_DEVICE_CUDA ? device_matrix_3d(in, linkage, use_distance, &m, err)
+                                                  : host_matrix_3d(in, linkage, use_distance, &m, err);
     if (!st && !m.n)
         st = rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: no voxel in the intensity mask",
                            family_name(use_distance));
     if (!st)
         write_features(&m, ids, RDX_ZAGG_3D, values);
     rdx_zone_matrix_free(&m);
-    free(label);
-    free(dist);
     return st;
 }
 

@@ -1,0 +1,387 @@
+/* Zones of the GLSZM and GLDZM on the device (kernels.h): connected-component
+ * labelling of equal grey levels and the Manhattan distance to the ROI edge.
+ * CPU references: rdx_zones_label and rdx_zones_border_distance (host/zones.c).
+ *
+ * Labelling, one thread per voxel in grid-stride loops: every ROI voxel starts
+ * with its own index as label; each "propagate" launch lets a voxel take the
+ * minimum label of its same-grey neighbours (Chebyshev distance <= linkage,
+ * in-plane only for the 2D zones) and hooks its old label's voxel to that
+ * minimum, then a "jump" launch replaces label l by label[l]. Labels only
+ * decrease and always name a voxel of the same zone, so the host repeats the
+ * two launches until a propagate launch changes nothing; then every voxel of a
+ * zone holds the zone's smallest voxel index, its first voxel in raster order.
+ * Zone numbers: the first voxels are ranked in index order (one block per tile
+ * of 256 voxels: a count per tile, an exclusive scan of the tile counts on the
+ * host, then ballots within the tile), which is the CPU's numbering. Zone
+ * sizes come from integer atomicAdd and minimum distances from atomicMin, so
+ * nothing depends on the order in which threads run.
+ *
+ * Distance map: one thread per line of voxels sweeps it forward and backward
+ * (d = min(d, neighbour + 1), 0 beyond the ends), one launch per axis: the
+ * CPU's exact separable algorithm, line by line. */
+#include "common.h"
+#include "kernels.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <vector>
+
+namespace {
+
+constexpr int kThreads = 256; /* also the tile of the zone ranking: a multiple of 32 */
+constexpr unsigned kMaxBlocks = 1024;
+constexpr uint32_t kNone = 0xFFFFFFFFu; /* label of voxels outside the intensity mask */
+
+/* Volume shape and neighbourhood reach per axis (0 along z for 2D zones). */
+struct shape {
+    int64_t dim[3];
+    int64_t n;
+    int reach[3];
+};
+
+unsigned grid_for(int64_t items)
+{
+    int64_t b = (items + kThreads - 1) / kThreads;
+    return (unsigned)(b < 1 ? 1 : b > (int64_t)kMaxBlocks ? kMaxBlocks : b);
+}
+
+__global__ void __launch_bounds__(kThreads) init_labels(const int32_t *grey, int64_t n, uint32_t *label)
+{
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (int64_t)gridDim.x * blockDim.x)
+        label[v] = grey[v] > 0 ? (uint32_t)v : kNone;
+}
+
+/* label[v] = min(label[v], labels of same-grey neighbours); the voxel named by
+ * the old label is lowered too (hooking), which merges long chains quickly. */
+__global__ void __launch_bounds__(kThreads) propagate(const int32_t *grey, shape s, uint32_t *label, int *changed)
+{
+    const int64_t nxy = s.dim[0] * s.dim[1];
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < s.n; v += (int64_t)gridDim.x * blockDim.x) {
+        const int32_t g = grey[v];
+        if (g <= 0)
+            continue;
+        const int64_t c[3] = {v % s.dim[0], (v / s.dim[0]) % s.dim[1], v / nxy};
+        const uint32_t own = label[v];
+        uint32_t m = own;
+        for (int64_t dz = -s.reach[2]; dz <= s.reach[2]; dz++)
+            for (int64_t dy = -s.reach[1]; dy <= s.reach[1]; dy++)
+                for (int64_t dx = -s.reach[0]; dx <= s.reach[0]; dx++) {
+                    int64_t x = c[0] + dx, y = c[1] + dy, z = c[2] + dz;
+                    if (x < 0 || y < 0 || z < 0 || x >= s.dim[0] || y >= s.dim[1] || z >= s.dim[2])
+                        continue;
+                    const int64_t w = x + s.dim[0] * y + nxy * z;
+                    const uint32_t lw = label[w]; /* may be lowered meanwhile: still a voxel of w's zone */
+                    if (grey[w] == g && lw < m)
+                        m = lw;
+                }
+        if (m < own) {
+            const uint32_t old = atomicMin(&label[v], m);
+            if (m < old) {
+                atomicMin(&label[old], m);
+                *changed = 1;
+            }
+        }
+    }
+}
+
+/* Pointer jumping: label[v] = label[label[v]]. */
+__global__ void __launch_bounds__(kThreads) jump(int64_t n, uint32_t *label)
+{
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (int64_t)gridDim.x * blockDim.x) {
+        const uint32_t l = label[v];
+        if (l == kNone)
+            continue;
+        const uint32_t ll = label[l];
+        if (ll < l)
+            atomicMin(&label[v], ll);
+    }
+}
+
+/* tile_count[b] = number of zone roots (label[v] == v) in tile b. */
+__global__ void __launch_bounds__(kThreads) count_roots(const uint32_t *label, int64_t n, uint32_t *tile_count)
+{
+    int64_t v = (int64_t)blockIdx.x * kThreads + threadIdx.x;
+    int c = __syncthreads_count(v < n && label[v] == (uint32_t)v);
+    if (threadIdx.x == 0)
+        tile_count[blockIdx.x] = (uint32_t)c;
+}
+
+/* number[root] = 1 + rank of the root among all roots in index order, from
+ * the tile's offset, the roots of earlier warps and earlier lanes. */
+__global__ void __launch_bounds__(kThreads)
+    number_roots(const uint32_t *label, int64_t n, const uint32_t *tile_offset, uint32_t *number)
+{
+    __shared__ unsigned warp_roots[kThreads / 32];
+    const int64_t v = (int64_t)blockIdx.x * kThreads + threadIdx.x;
+    const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int root = v < n && label[v] == (uint32_t)v;
+    const unsigned ballot = __ballot_sync(0xFFFFFFFFu, root);
+    if (lane == 0)
+        warp_roots[warp] = (unsigned)__popc(ballot);
+    __syncthreads();
+    if (root) {
+        unsigned r = tile_offset[blockIdx.x] + (unsigned)__popc(ballot & ((1u << lane) - 1u));
+        for (unsigned w = 0; w < warp; w++)
+            r += warp_roots[w];
+        number[v] = r + 1;
+    }
+}
+
+/* Zone numbers of all voxels (0 outside) and the zone table: size, minimum
+ * distance, grey level and first voxel of zone k at index k - 1. Roots were
+ * numbered by number_roots and are only read here. */
+struct zone_table {
+    uint32_t *size, *first;
+    int32_t *min_dist, *grey;
+};
+
+__global__ void __launch_bounds__(kThreads)
+    finish_zones(const int32_t *grey, const int32_t *dist, const uint32_t *label, int64_t n, uint32_t *number,
+                 zone_table t)
+{
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (int64_t)gridDim.x * blockDim.x) {
+        const uint32_t l = label[v];
+        if (l == kNone) {
+            number[v] = 0;
+            continue;
+        }
+        const uint32_t k = number[l] - 1;
+        atomicAdd(&t.size[k], 1u);
+        if (dist)
+            atomicMin(&t.min_dist[k], dist[v]);
+        if (l == (uint32_t)v) {
+            t.grey[k] = grey[v];
+            t.first[k] = l;
+        } else {
+            number[v] = k + 1;
+        }
+    }
+}
+
+__global__ void __launch_bounds__(kThreads) init_distance(const uint8_t *mask, int64_t n, int32_t *dist)
+{
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (int64_t)gridDim.x * blockDim.x)
+        dist[v] = mask[v] ? INT32_MAX / 2 : 0;
+}
+
+/* One line along axis a per thread, swept both ways as sweep_line in zones.c. */
+__global__ void __launch_bounds__(kThreads) sweep_axis(shape s, int a, int32_t *dist)
+{
+    const int64_t stride[3] = {1, s.dim[0], s.dim[0] * s.dim[1]};
+    const int b = a == 0 ? 1 : 0, c = a == 2 ? 1 : 2; /* the other two axes */
+    const int64_t lines = s.dim[b] * s.dim[c], len = s.dim[a];
+    for (int64_t l = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; l < lines; l += (int64_t)gridDim.x * blockDim.x) {
+        int32_t *d = dist + (l % s.dim[b]) * stride[b] + (l / s.dim[b]) * stride[c];
+        int32_t prev = 0;
+        for (int64_t i = 0; i < len; i++) {
+            int32_t *p = d + i * stride[a];
+            if (*p > prev + 1)
+                *p = prev + 1;
+            prev = *p;
+        }
+        prev = 0;
+        for (int64_t i = len - 1; i >= 0; i--) {
+            int32_t *p = d + i * stride[a];
+            if (*p > prev + 1)
+                *p = prev + 1;
+            prev = *p;
+        }
+    }
+}
+
+shape make_shape(const int64_t dim[3], int linkage, int in_plane)
+{
+    shape s;
+    s.n = 1;
+    for (int a = 0; a < 3; a++) {
+        s.dim[a] = dim[a];
+        s.n *= dim[a];
+        int64_t r = a == 2 && in_plane ? 0 : linkage;
+        s.reach[a] = (int)(r < dim[a] - 1 ? r : dim[a] - 1);
+    }
+    return s;
+}
+
+/* Labels converged: every ROI voxel holds its zone's smallest voxel index. */
+cudaError_t converge_labels(const int32_t *grey, const shape &s, uint32_t *label, int *changed)
+{
+    const unsigned blocks = grid_for(s.n);
+    KLAUNCH(blocks, kThreads, 0, 0, init_labels)(grey, s.n, label);
+    cudaError_t err = cudaGetLastError();
+    for (int more = 1; err == cudaSuccess && more;) {
+        err = cudaMemset(changed, 0, sizeof *changed);
+        if (err == cudaSuccess) {
+            KLAUNCH(blocks, kThreads, 0, 0, propagate)(grey, s, label, changed);
+            KLAUNCH(blocks, kThreads, 0, 0, jump)(s.n, label);
+            err = cudaGetLastError();
+        }
+        if (err == cudaSuccess)
+            err = cudaMemcpy(&more, changed, sizeof more, cudaMemcpyDeviceToHost);
+    }
+    return err;
+}
+
+/* number[root] for every zone root, and the zone count. */
+cudaError_t number_zones(const uint32_t *label, int64_t n, uint32_t *tile_buf, uint32_t *number, uint32_t *n_zones)
+{
+    const int64_t tiles = (n + kThreads - 1) / kThreads;
+    std::vector<uint32_t> count((size_t)tiles);
+    KLAUNCH((unsigned)tiles, kThreads, 0, 0, count_roots)(label, n, tile_buf);
+    cudaError_t err = cudaGetLastError();
+    if (err == cudaSuccess)
+        err = cudaMemcpy(count.data(), tile_buf, count.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost);
+    uint32_t sum = 0; /* at most n < 2^32 roots */
+    for (uint32_t &c : count) {
+        uint32_t t = c;
+        c = sum;
+        sum += t;
+    }
+    *n_zones = sum;
+    if (err == cudaSuccess)
+        err = cudaMemcpy(tile_buf, count.data(), count.size() * sizeof(uint32_t), cudaMemcpyHostToDevice);
+    if (err == cudaSuccess) {
+        KLAUNCH((unsigned)tiles, kThreads, 0, 0, number_roots)(label, n, tile_buf, number);
+        err = cudaGetLastError();
+    }
+    return err;
+}
+
+/* Device buffers of one labelling; all freed by release(). */
+struct label_buffers {
+    int32_t *grey = nullptr, *dist = nullptr;
+    uint32_t *label = nullptr, *number = nullptr, *tiles = nullptr;
+    int *changed = nullptr;
+    zone_table t = {nullptr, nullptr, nullptr, nullptr};
+
+    void release()
+    {
+        cudaFree(grey);
+        cudaFree(dist);
+        cudaFree(label);
+        cudaFree(number);
+        cudaFree(tiles);
+        cudaFree(changed);
+        cudaFree(t.size);
+        cudaFree(t.first);
+        cudaFree(t.min_dist);
+        cudaFree(t.grey);
+    }
+};
+
+/* The device zone table t (n_zones entries) as host rows in *out (malloc'd). */
+cudaError_t copy_zones(const zone_table &t, uint32_t n_zones, int with_dist, rdx_cuda_zone **out)
+{
+    const size_t k = n_zones;
+    std::vector<uint32_t> size(k), first(k);
+    std::vector<int32_t> grey(k), min_dist(k, 0);
+    cudaError_t err = cudaMemcpy(size.data(), t.size, k * sizeof(uint32_t), cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess)
+        err = cudaMemcpy(first.data(), t.first, k * sizeof(uint32_t), cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess)
+        err = cudaMemcpy(grey.data(), t.grey, k * sizeof(int32_t), cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess && with_dist)
+        err = cudaMemcpy(min_dist.data(), t.min_dist, k * sizeof(int32_t), cudaMemcpyDeviceToHost);
+    if (err != cudaSuccess)
+        return err;
+    rdx_cuda_zone *z = (rdx_cuda_zone *)malloc((k ? k : 1) * sizeof *z);
+    if (!z)
+        return cudaErrorMemoryAllocation;
+    for (size_t i = 0; i < k; i++)
+        z[i] = rdx_cuda_zone{first[i], grey[i], size[i], min_dist[i]};
+    *out = z;
+    return cudaSuccess;
+}
+
+template <class T> cudaError_t device_copy(T **dst, const T *src, int64_t n)
+{
+    cudaError_t err = cudaMalloc(dst, (size_t)n * sizeof(T));
+    if (err == cudaSuccess)
+        err = cudaMemcpy(*dst, src, (size_t)n * sizeof(T), cudaMemcpyHostToDevice);
+    return err;
+}
+
+int valid_dim(const int64_t dim[3])
+{
+    return dim && dim[0] > 0 && dim[1] > 0 && dim[2] > 0 && dim[0] * dim[1] < (int64_t)UINT32_MAX &&
+           dim[0] * dim[1] * dim[2] < (int64_t)UINT32_MAX;
+}
+
+} // namespace
+
+int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, int in_plane, const int32_t *dist,
+                         uint32_t *label, rdx_cuda_zone **zones, size_t *n_zones)
+{
+    if (!valid_dim(dim) || !grey || linkage < 1 || !zones || !n_zones)
+        return cudaErrorInvalidValue;
+    *zones = nullptr;
+    *n_zones = 0;
+    const shape s = make_shape(dim, linkage, in_plane);
+    const int64_t tiles = (s.n + kThreads - 1) / kThreads;
+    label_buffers b;
+    uint32_t nz = 0;
+    cudaError_t err = device_copy(&b.grey, grey, s.n);
+    if (err == cudaSuccess && dist)
+        err = device_copy(&b.dist, dist, s.n);
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.label, (size_t)s.n * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.number, (size_t)s.n * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.tiles, (size_t)tiles * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.changed, sizeof(int));
+    if (err == cudaSuccess)
+        err = converge_labels(b.grey, s, b.label, b.changed);
+    if (err == cudaSuccess)
+        err = number_zones(b.label, s.n, b.tiles, b.number, &nz);
+    const size_t zk = nz ? nz : 1;
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.t.size, zk * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.t.first, zk * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.t.grey, zk * sizeof(int32_t));
+    if (err == cudaSuccess)
+        err = cudaMalloc(&b.t.min_dist, zk * sizeof(int32_t));
+    if (err == cudaSuccess)
+        err = cudaMemset(b.t.size, 0, zk * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = cudaMemset(b.t.min_dist, 0x7F, zk * sizeof(int32_t)); /* 0x7F7F7F7F: above every distance */
+    if (err == cudaSuccess) {
+        KLAUNCH(grid_for(s.n), kThreads, 0, 0, finish_zones)(b.grey, b.dist, b.label, s.n, b.number, b.t);
+        err = cudaGetLastError();
+    }
+    if (err == cudaSuccess && label)
+        err = cudaMemcpy(label, b.number, (size_t)s.n * sizeof(uint32_t), cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess)
+        err = copy_zones(b.t, nz, dist != nullptr, zones);
+    if (err == cudaSuccess)
+        *n_zones = nz;
+    b.release();
+    return (int)err;
+}
+
+int rdx_cuda_zones_border_distance(const int64_t dim[3], const uint8_t *mask, int in_plane, int32_t *dist)
+{
+    if (!valid_dim(dim) || !mask || !dist)
+        return cudaErrorInvalidValue;
+    const shape s = make_shape(dim, 0, in_plane);
+    uint8_t *dm = nullptr;
+    int32_t *dd = nullptr;
+    cudaError_t err = device_copy(&dm, mask, s.n);
+    if (err == cudaSuccess)
+        err = cudaMalloc(&dd, (size_t)s.n * sizeof(int32_t));
+    if (err == cudaSuccess) {
+        KLAUNCH(grid_for(s.n), kThreads, 0, 0, init_distance)(dm, s.n, dd);
+        /* Min-plus convolution with |.| along x, then y, then z: Manhattan. */
+        for (int a = 0; a < (in_plane ? 2 : 3); a++)
+            KLAUNCH(grid_for(s.n / s.dim[a]), kThreads, 0, 0, sweep_axis)(s, a, dd);
+        err = cudaGetLastError();
+    }
+    if (err == cudaSuccess)
+        err = cudaMemcpy(dist, dd, (size_t)s.n * sizeof(int32_t), cudaMemcpyDeviceToHost);
+    cudaFree(dm);
+    cudaFree(dd);
+    return (int)err;
+}
