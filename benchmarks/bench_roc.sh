@@ -30,7 +30,7 @@ done
 
 # The library benchmark, built from the sources.
 gcc -std=c11 -O2 -fopenmp -ffp-contract=off -Iinclude -Ihost $(pkg-config --cflags hdf5) \
-  benchmarks/bench_roc_auc.c host/roc_*.c host/table_csv.c host/error.c \
+  -Ikernels benchmarks/bench_roc_auc.c host/roc_*.c host/table_csv.c host/error.c host/device.c kernels/none.c \
   -o "$T/bench_roc_auc" $(pkg-config --libs hdf5) -lm
 
 # seconds COMMAND...: wall time of one run, output discarded.

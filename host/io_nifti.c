@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdeflate.h>
 #include <nifti2_io.h>
 
 #include "io_formats.h"
@@ -72,12 +73,60 @@ static int read_exact(znzFile fp, int64_t offset, void *buf, size_t n)
            && znzread(&extra, 1, 1, fp) <= 1;
 }
 
-/* Read the voxel block into nim->data (freed by nifti_image_free). Not
- * nifti_image_load: it silently replaces NaN/Inf floats by 0, and rdx must
- * report them. The library still parses the header and gives the data offset. */
-static rdx_status load_voxels(nifti_image *nim, const char *path, rdx_error *err)
+/* Whole-file decompression of a .nii.gz with libdeflate (several times faster
+ * than zlib's streaming gzread). The gzip trailer gives the uncompressed size
+ * (mod 2^32), so files whose data would pass 4 GiB take the streaming path.
+ * The voxel block is moved to the front of the buffer, which becomes
+ * nim->data. Returns 1 when it handled the file (st set), 0 to fall back. */
+static int load_voxels_gzip(nifti_image *nim, const char *path, size_t nbytes, rdx_status *st, rdx_error *err)
 {
-    size_t nbytes = (size_t)nim->nvox * (size_t)nim->nbyper;
+    size_t need = (size_t)nim->iname_offset + nbytes;
+    if (need >= ((size_t)1 << 32))
+        return 0;
+    FILE *f = fopen(nim->iname, "rb");
+    if (!f)
+        return 0;
+    unsigned char *in = NULL, *out = NULL;
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    *st = RDX_OK;
+    if (len < 18 || fseek(f, 0, SEEK_SET) != 0 || !(in = malloc((size_t)len)) ||
+        fread(in, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        free(in);
+        return 0;
+    }
+    fclose(f);
+    size_t isize = (size_t)in[len - 4] | (size_t)in[len - 3] << 8 | (size_t)in[len - 2] << 16 |
+                   (size_t)in[len - 1] << 24;
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    size_t got = 0;
+    if (isize < need)
+        *st = rdx_error_set(err, RDX_E_FORMAT,
+                            "%s: not a valid NIfTI file: data truncated (%zu of %zu bytes of voxel data)", path,
+                            isize > (size_t)nim->iname_offset ? isize - (size_t)nim->iname_offset : 0, nbytes);
+    else if (!d || !(out = malloc(isize)))
+        *st = rdx_error_set(err, RDX_E_NOMEM, "%s: cannot allocate %zu bytes of voxel data", path, isize);
+    else if (libdeflate_gzip_decompress(d, in, (size_t)len, out, isize, &got) != LIBDEFLATE_SUCCESS ||
+             got != isize)
+        *st = rdx_error_set(err, RDX_E_FORMAT,
+                            "%s: not a valid NIfTI file: corrupt gzip data (decompression or checksum failed)",
+                            path);
+    libdeflate_free_decompressor(d);
+    free(in);
+    if (*st) {
+        free(out);
+        return 1;
+    }
+    memmove(out, out + nim->iname_offset, nbytes);
+    unsigned char *shrunk = realloc(out, nbytes ? nbytes : 1);
+    nim->data = shrunk ? shrunk : out;
+    return 1;
+}
+
+/* Streaming read through the NIfTI library's file layer (plain files, and
+ * gzip files that load_voxels_gzip does not take). */
+static rdx_status load_voxels_stream(nifti_image *nim, const char *path, size_t nbytes, rdx_error *err)
+{
     znzFile fp = nim->iname_offset >= 0 ? znzopen(nim->iname, "rb", nifti_is_gzfile(nim->iname)) : NULL;
     if (znz_isnull(fp))
         return rdx_error_set(err, RDX_E_FORMAT, "%s: not a valid NIfTI file: cannot open the voxel data",
@@ -91,6 +140,18 @@ static rdx_status load_voxels(nifti_image *nim, const char *path, rdx_error *err
                            "(truncated or corrupt)",
                            path, nbytes);
     znzclose(fp);
+    return st;
+}
+
+/* Read the voxel block into nim->data (freed by nifti_image_free). Not
+ * nifti_image_load: it silently replaces NaN/Inf floats by 0, and rdx must
+ * report them. The library still parses the header and gives the data offset. */
+static rdx_status load_voxels(nifti_image *nim, const char *path, rdx_error *err)
+{
+    size_t nbytes = (size_t)nim->nvox * (size_t)nim->nbyper;
+    rdx_status st = RDX_OK;
+    if (!(nim->iname_offset >= 0 && nifti_is_gzfile(nim->iname) && load_voxels_gzip(nim, path, nbytes, &st, err)))
+        st = load_voxels_stream(nim, path, nbytes, err);
     if (st == RDX_OK && nim->swapsize > 1 && nim->byteorder != nifti_short_order())
         nifti_swap_Nbytes(nim->nvox, nim->swapsize, nim->data);
     return st;

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config zlib1g-dev libnifti2-dev libteem-dev libhdf5-dev hdf5-tools
+packages=(build-essential cmake pkg-config zlib1g-dev libdeflate-dev libnifti2-dev libteem-dev libhdf5-dev hdf5-tools
           libyaml-dev python3)
 missing=()
 for p in "${packages[@]}"; do

@@ -114,5 +114,20 @@ expect_error "duplicate case id" 3 "appears twice" -- extract --manifest "$T/dup
 mkdir -p "$T/rel" && cp "$IMG" "$MASK" "$T/rel/" && printf 'case_id,image,mask\nrel,image.nii.gz,mask.nii.gz\n' >"$T/rel/cases.csv"
 "$RDX" extract --manifest "$T/rel/cases.csv" --settings "$SET" --out "$T/rel.csv" -q && ok || bad "relative manifest paths"
 
+# IBSI configuration E (tricubic spline, range + 3 sigma outliers, FBN 32, IVH FBN 1000) runs on the
+# CT phantom. IBSI publishes no values for E; its grid is config C's (2 mm: 100 x 99 x 90 per the
+# IBSI config C diagnostics), re-segmentation keeps intensities within [-1000, 400], FBN 32 gives
+# grey levels 1..32 and the IVH's FBN 1000 gives intensities 1..1000.
+"$RDX" extract --image "$D/ibsi_ct_phantom/image.nii.gz" --mask "$D/ibsi_ct_phantom/mask.nii.gz" \
+  --settings "$D/settings/ibsi_config_E.yaml" --out "$T/e.csv" -q && ok || bad "config E run"
+awk -F, 'NR > 1 { v[$2] = $3 } END {
+  if (v["img_dim_x_interp_img"] != 100 || v["img_dim_y_interp_img"] != 99 || v["img_dim_z_interp_img"] != 90) exit 1
+  if (v["int_mask_max_int_reseg_roi"] > 400 || v["int_mask_min_int_reseg_roi"] < -1000) exit 2
+  if (v["ih_min"] < 1 || v["ih_max"] != 32) exit 3
+  if (v["ivh_i10"] < 1 || v["ivh_i10"] > 1000 || v["ivh_i90"] > v["ivh_i10"]) exit 4
+  if (!(v["cm_joint_max_3D_avg"] > 0) || !(v["morph_volume"] > 0)) exit 5
+  for (t in v) if (t ~ /_2D|_2_5D/) exit 6
+}' "$T/e.csv" && ok || bad "config E values (awk exit $?)"
+
 echo "cli_extract: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

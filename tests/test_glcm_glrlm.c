@@ -73,7 +73,8 @@ static int inside(const vol *v, int64_t x, int64_t y, int64_t z)
 
 static rdx_texture_input input_of(const vol *v)
 {
-    rdx_texture_input in = {{v->dim[0], v->dim[1], v->dim[2]}, {1, 1, 1}, v->g, v->ng, v->roi, v->roi, NULL};
+    rdx_texture_input in = {{v->dim[0], v->dim[1], v->dim[2]}, {1, 1, 1}, v->g, v->ng, v->roi, v->roi, NULL,
+                            RDX_DEVICE_CPU};
     return in;
 }
 

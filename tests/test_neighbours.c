@@ -27,7 +27,8 @@ static box box_new(int64_t nx, int64_t ny, int64_t nz, int n_grey)
     b.grey = calloc(n, sizeof *b.grey);
     b.roi = calloc(n, 1);
     b.intensity = calloc(n, sizeof *b.intensity);
-    b.in = (rdx_texture_input){{nx, ny, nz}, {1.0, 1.0, 1.0}, b.grey, n_grey, b.roi, b.roi, b.intensity};
+    b.in = (rdx_texture_input){{nx, ny, nz}, {1.0, 1.0, 1.0}, b.grey, n_grey, b.roi, b.roi, b.intensity,
+                               RDX_DEVICE_CPU};
     return b;
 }
 

@@ -60,7 +60,8 @@ static vol slice_from_rows(const char *const *rows, int ny)
 
 static rdx_texture_input as_input(const vol *v)
 {
-    rdx_texture_input in = {{v->dim[0], v->dim[1], v->dim[2]}, {1, 1, 1}, v->grey, 9, v->roi, v->morph, NULL};
+    rdx_texture_input in = {{v->dim[0], v->dim[1], v->dim[2]}, {1, 1, 1}, v->grey, 9, v->roi, v->morph, NULL,
+                            RDX_DEVICE_CPU};
     return in;
 }
 
