@@ -6,11 +6,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rdx/device.h"
 #include "rdx/features.h"
 #include "rdx/preprocess.h"
 
-/* Intensity-based statistics (IBSI 3.3) of the n ROI intensities x.
- * x is rearranged (order statistics are selected in place). */
+/* Resampling of rdx/preprocess.h (rdx_resample_image, rdx_resample_mask, which
+ * run on the CPU) with the interpolation on a chosen device: RDX_DEVICE_CUDA
+ * runs kernels/resample.cu (identical output; a kernel failure is
+ * RDX_E_UNSUPPORTED), anything else the CPU. out allocated here as there. */
+rdx_status rdx_resample_image_on(const rdx_image *img, const rdx_grid *target, rdx_interp method,
+                                 rdx_device device, rdx_image *out, rdx_error *err);
+rdx_status rdx_resample_mask_on(const rdx_mask *m, const rdx_grid *target, rdx_interp method, double threshold,
+                                rdx_device device, rdx_mask *out, rdx_error *err);
+
+/* Intensity-based statistics (IBSI 3.3) of the n ROI intensities x. On the
+ * CPU x is rearranged (order statistics are selected in place); with
+ * RDX_DEVICE_CUDA the sums and order statistics run on the device (identical
+ * results) and x is left as it is. rdx_family_intensity_stats is the CPU call. */
+rdx_status rdx_family_intensity_stats_on(float *x, size_t n, rdx_device device, double *values, rdx_error *err);
 rdx_status rdx_family_intensity_stats(float *x, size_t n, double *values, rdx_error *err);
 
 /* Intensity histogram (IBSI 3.4) from the counts hist[1..n_bins] of the
@@ -18,14 +31,16 @@ rdx_status rdx_family_intensity_stats(float *x, size_t n, double *values, rdx_er
 void rdx_family_intensity_histogram(const int64_t *hist, int n_bins, double *values);
 
 /* Intensity-volume histogram (IBSI 3.5) of the n ROI intensities x, with the
- * IVH discretisation of the settings and the re-segmentation range. */
-rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, double *values,
+ * IVH discretisation of the settings and the re-segmentation range; the grid
+ * counts on the CPU or the CUDA device (identical integers). */
+rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, rdx_device device, double *values,
                           rdx_error *err);
 
 /* Local intensity features (IBSI 3.2): means over 1 cm^3 spheres of the image
- * centred on ROI voxels (roi is the intensity mask on img's grid). */
-rdx_status rdx_family_local_intensity(const rdx_image *img, const rdx_mask *roi, double *values,
-                                      rdx_error *err);
+ * centred on ROI voxels (roi is the intensity mask on img's grid), on the CPU
+ * or the CUDA device (equal for integer intensities, to rounding otherwise). */
+rdx_status rdx_family_local_intensity(const rdx_image *img, const rdx_mask *roi, rdx_device device,
+                                      double *values, rdx_error *err);
 
 /* Input of the morphology and texture families: the bounding box of the
  * morphological mask, cut out of the processed (interpolated, re-segmented,
@@ -41,10 +56,12 @@ typedef struct {
     rdx_device device;       /* where matrices are counted: CPU, or CUDA where a kernel exists */
 } rdx_texture_input;
 
-/* Texture families (IBSI 3.6-3.11) and morphology (IBSI 3.1). Each computes
- * the aggregations enabled in t->aggregations (features of the other
- * aggregations are left untouched) and writes values[RDX_F_...]. */
-rdx_status rdx_family_morphology(const rdx_texture_input *in, double *values, rdx_error *err);
+/* Morphology (IBSI 3.1); s->morphology bounds the cost of Moran's I and
+ * Geary's C. Texture families (IBSI 3.6-3.11): each computes the aggregations
+ * enabled in t->aggregations (features of the other aggregations are left
+ * untouched). All write values[RDX_F_...]. */
+rdx_status rdx_family_morphology(const rdx_texture_input *in, const rdx_settings *s, double *values,
+                                 rdx_error *err);
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_glszm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);

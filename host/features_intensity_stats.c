@@ -7,31 +7,53 @@
 #include "families.h"
 #include "order_stats.h"
 
-rdx_status rdx_family_intensity_stats(float *x, size_t n, double *v, rdx_error *err)
+/* Raw and central power sums (cen about the mean) and the mean absolute deviation. */
+static rdx_status moments(const float *x, size_t n, rdx_device device, double raw[4], double cen[4], double *mad,
+                          rdx_error *err)
 {
-    double raw[4], cen[4];
+    double cnt, sum;
+    rdx_status st = rdx_central_power_sums(x, n, 0.0, device, raw, err);
+    if (!st)
+        st = rdx_central_power_sums(x, n, raw[0] / (double)n, device, cen, err);
+    if (!st)
+        st = rdx_abs_dev_sum(x, n, raw[0] / (double)n, -INFINITY, INFINITY, device, mad, &cnt, &sum, err);
+    *mad /= (double)n;
+    return st;
+}
+
+/* Median absolute deviation and robust mean absolute deviation (values
+ * between p10 and p90, about their mean) from the percentiles p of
+ * rdx_family_intensity_stats_on. */
+static rdx_status deviations(const float *x, size_t n, rdx_device device, const double p[7], double *medad,
+                             double *rmad, rdx_error *err)
+{
+    double cnt, sum;
+    rdx_status st = rdx_abs_dev_sum(x, n, p[3], -INFINITY, INFINITY, device, medad, &cnt, &sum, err);
+    *medad /= (double)n;
+    if (!st)
+        st = rdx_abs_dev_sum(x, n, 0.0, p[1], p[5], device, rmad, &cnt, &sum, err);
+    if (!st)
+        st = rdx_abs_dev_sum(x, n, sum / cnt, p[1], p[5], device, rmad, &cnt, &sum, err);
+    *rmad /= cnt;
+    return st;
+}
+
+rdx_status rdx_family_intensity_stats_on(float *x, size_t n, rdx_device device, double *v, rdx_error *err)
+{
+    static const double q[7] = {0.0, 0.10, 0.25, 0.50, 0.75, 0.90, 1.0};
+    double raw[4], cen[4], p[7], mad, medad, rmad;
     if (n == 0)
         return rdx_error_set(err, RDX_E_EMPTY_ROI, "intensity statistics: empty ROI");
-    double nd = (double)n;
-    rdx_central_power_sums(x, n, 0.0, raw);
-    double mean = raw[0] / nd;
-    rdx_central_power_sums(x, n, mean, cen);
-    double var = cen[1] / nd;
-    double abs_sum, cnt, sum;
-    rdx_abs_dev_sum(x, n, mean, -INFINITY, INFINITY, &abs_sum, &cnt, &sum);
-    double mad = abs_sum / nd;
-
-    /* Order statistics rearrange x: every sum over x is taken above. */
-    static const double q[7] = {0.0, 0.10, 0.25, 0.50, 0.75, 0.90, 1.0};
-    double p[7];
-    rdx_percentiles(x, n, q, 7, p);
+    /* Order statistics rearrange x on the CPU: the sums over all of x come first. */
+    rdx_status st = moments(x, n, device, raw, cen, &mad, err);
+    if (!st)
+        st = rdx_percentiles_on(x, n, q, 7, device, p, err);
+    if (!st)
+        st = deviations(x, n, device, p, &medad, &rmad, err);
+    if (st)
+        return st;
+    double nd = (double)n, mean = raw[0] / nd, var = cen[1] / nd;
     double mn = p[0], p10 = p[1], p25 = p[2], median = p[3], p75 = p[4], p90 = p[5], mx = p[6];
-
-    rdx_abs_dev_sum(x, n, median, -INFINITY, INFINITY, &abs_sum, &cnt, &sum);
-    double medad = abs_sum / nd;
-    rdx_abs_dev_sum(x, n, 0.0, p10, p90, &abs_sum, &cnt, &sum);
-    double robust_mean = sum / cnt;
-    rdx_abs_dev_sum(x, n, robust_mean, p10, p90, &abs_sum, &cnt, &sum);
 
     v[RDX_F_STAT_MEAN] = mean;
     v[RDX_F_STAT_VAR] = var;
@@ -45,11 +67,16 @@ rdx_status rdx_family_intensity_stats(float *x, size_t n, double *v, rdx_error *
     v[RDX_F_STAT_IQR] = p75 - p25;
     v[RDX_F_STAT_RANGE] = mx - mn;
     v[RDX_F_STAT_MAD] = mad;
-    v[RDX_F_STAT_RMAD] = abs_sum / cnt;
+    v[RDX_F_STAT_RMAD] = rmad;
     v[RDX_F_STAT_MEDAD] = medad;
     v[RDX_F_STAT_COV] = sqrt(var) / mean;
     v[RDX_F_STAT_QCOD] = (p75 - p25) / (p75 + p25);
     v[RDX_F_STAT_ENERGY] = raw[1];
     v[RDX_F_STAT_RMS] = sqrt(raw[1] / nd);
     return RDX_OK;
+}
+
+rdx_status rdx_family_intensity_stats(float *x, size_t n, double *v, rdx_error *err)
+{
+    return rdx_family_intensity_stats_on(x, n, RDX_DEVICE_CPU, v, err);
 }

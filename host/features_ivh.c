@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "families.h"
-#include "order_stats.h"
+#include "kernels.h"
 #include "voxel_ops.h"
 
 #define IVH_MAX_GRID 50000000
@@ -29,12 +29,32 @@ typedef struct {
     int use_fbn;
 } ivh_grid;
 
-static int64_t grid_index(const ivh_grid *g, double x)
+/* The grid index of x is rdx_disc_bin(x, bins) - 1: FBN bins for the FBN
+ * method, else fixed bins of width w from lo, which give
+ * clamp(floor((x - lo) / w), 0, K). One rule for the CPU loop and the
+ * histogram kernel. */
+static rdx_disc_info grid_bins(const ivh_grid *g)
 {
     if (g->use_fbn)
-        return rdx_disc_bin(x, &g->fbn) - 1;
-    int64_t k = (int64_t)floor((x - g->lo) / g->w);
-    return k < 0 ? 0 : (k > g->k_max ? g->k_max : k);
+        return g->fbn;
+    return (rdx_disc_info){RDX_DISC_FIXED_BIN_SIZE, (int)(g->k_max + 1), g->lo, g->lo + (double)(g->k_max + 1) * g->w,
+                           g->w};
+}
+
+/* count[k] = number of x with grid index k, k = 0..K. */
+static rdx_status grid_counts(const float *x, size_t n, const ivh_grid *g, rdx_device device, int64_t *count,
+                              rdx_error *err)
+{
+    rdx_disc_info bins = grid_bins(g);
+    if (device == RDX_DEVICE_CUDA) {
+        int code = rdx_cuda_intensity_histogram(x, n, &bins, count);
+        return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "intensity-volume histogram: CUDA counts: %s",
+                                    rdx_cuda_error_string(code))
+                    : RDX_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        count[rdx_disc_bin(x[i], &bins) - 1]++;
+    return RDX_OK;
 }
 
 static rdx_status setup_grid(const rdx_settings *s, double mn, double mx, int all_integer, ivh_grid *g,
@@ -82,7 +102,8 @@ static rdx_status setup_grid(const rdx_settings *s, double mn, double mx, int al
     return RDX_OK;
 }
 
-rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, double *v, rdx_error *err)
+rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, rdx_device device, double *v,
+                          rdx_error *err)
 {
     double mn = INFINITY, mx = -INFINITY;
     int all_integer = 1;
@@ -99,8 +120,10 @@ rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, doubl
     int64_t *ge = calloc((size_t)K + 2, sizeof *ge);
     if (!ge)
         return rdx_error_set(err, RDX_E_NOMEM, "intensity-volume histogram: out of memory");
-    for (size_t i = 0; i < n; i++)
-        ge[grid_index(&g, x[i])]++;
+    if ((st = grid_counts(x, n, &g, device, ge, err))) {
+        free(ge);
+        return st;
+    }
     for (int64_t k = K - 1; k >= 0; k--) /* counts -> voxels at or above k */
         ge[k] += ge[k + 1];
 

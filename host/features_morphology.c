@@ -11,23 +11,48 @@
  * exact lattice coordinates; PCA by Jacobi rotations of the (1/(N-1))
  * covariance matrix, as the IBSI reference implementation does; the
  * approximate enclosing ellipsoid area by the Legendre series of the manual,
- * cut at degree 20 as the reference implementation does. Moran's I and Geary's
- * C are summed exactly over all voxel pairs (no sampling): the weight of a
- * pair depends only on the voxel offset, so it is read from a table of
- * 1 / distance over the box, and the partner voxels are walked row by row
- * (dense over each row's x span, 0 outside the mask), where the table is read
- * sequentially. OpenMP over rows; each voxel sums its pairs with the voxels
- * after it in four fixed lanes, and the per-voxel sums are added in raster
- * order, so the values do not depend on the thread count. */
+ * cut at degree 20 as the reference implementation does.
+ *
+ * Moran's I and Geary's C cost O(N^2) in the intensity-mask voxel count N;
+ * settings->morphology.autocorrelation chooses (rdx/settings.h):
+ * - exact (and auto with N <= max_exact_voxels): all voxel pairs. The weight
+ *   of a pair depends only on the voxel offset, so it is read from a table of
+ *   1 / distance over the box, and the partner voxels are walked row by row
+ *   (dense over each row's x span, 0 outside the mask), where the table is
+ *   read sequentially.
+ * - auto with N > max_exact_voxels: the same formulas on a subset of
+ *   M = max_exact_voxels voxels (mean from the subset, weights 1 / distance
+ *   between subset voxels), as the IBSI manual allows approximating both for
+ *   large ROIs. The subset is fixed: voxel i (raster index in the box) gets
+ *   the 64-bit hash h(i) = (v0 << 32) | v1 of Philox4x32-10 (rdx/philox.h)
+ *   with key (SUBSET_KEY0, SUBSET_KEY1) and counter (i mod 2^32, i / 2^32, 0,
+ *   0), and the M voxels smallest in (h(i), i) are kept. The subset's pairs
+ *   are summed plane offset by plane offset: one table of 1 / distance for
+ *   the offsets within a plane (the same weights, bit for bit, as the full
+ *   table's) serves all pairs of subset voxels that far apart in z.
+ * - off: both NaN.
+ * With in->device == RDX_DEVICE_CUDA the mesh's triangles (identical) and
+ * the per-voxel pair sums of the subset, or of all voxels when exact, come
+ * from kernels/morphology.cu (the subset's equal to the CPU's bit for bit;
+ * all pairs to rounding, about 1e-13 relative).
+ * In both sums each voxel adds its pairs with the voxels after it in raster
+ * order in four fixed lanes (OpenMP over rows or voxels), and the per-voxel
+ * sums are added in raster order, so the values do not depend on the thread
+ * count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convex_hull.h"
 #include "families.h"
+#include "kernels.h"
 #include "mesh.h"
+#include "rdx/philox.h"
 
 #define AEE_SERIES_DEGREE 20
+#define SUBSET_KEY0 0x52445820u /* "RDX " */
+#define SUBSET_KEY1 0x4d4f5250u /* "MORP" */
+#define HASH_BIN_BITS 12        /* histogram of the top hash bits that brackets the subset's cut */
 
 static const double PI = 3.14159265358979323846;
 
@@ -42,7 +67,7 @@ static rdx_status measure_mesh(const rdx_texture_input *in, mesh_measures *m, rd
 {
     rdx_mesh mesh;
     rdx_hull hull;
-    rdx_status st = rdx_mesh_from_mask(in->morph, in->dim, &mesh, err);
+    rdx_status st = rdx_mesh_from_mask_on(in->morph, in->dim, in->device, &mesh, err);
     if (st)
         return st;
     m->volume = rdx_mesh_volume(&mesh, in->spacing);
@@ -250,20 +275,27 @@ static rdx_status rows_build(const rdx_texture_input *in, double mean, mask_rows
     return RDX_OK;
 }
 
-/* 1 / distance in mm of every voxel offset within the box (0 at offset 0). */
-static double *inverse_distances(const rdx_texture_input *in)
+/* 1 / distance in mm of the voxel offsets (x, y, z) with 0 <= x < dim[0],
+ * 0 <= y < dim[1] and the given z, at w[x + dim[0] y] (0 at offset 0). */
+static void inverse_distance_plane(const rdx_texture_input *in, int64_t z, double *w)
 {
     const int64_t *dim = in->dim;
-    double *w = malloc((size_t)(dim[0] * dim[1] * dim[2]) * sizeof *w);
-    if (!w)
-        return NULL;
-    for (int64_t z = 0; z < dim[2]; z++)
-        for (int64_t y = 0; y < dim[1]; y++)
-            for (int64_t x = 0; x < dim[0]; x++) {
-                double dx = (double)x * in->spacing[0], dy = (double)y * in->spacing[1],
-                       dz = (double)z * in->spacing[2];
-                w[x + dim[0] * (y + dim[1] * z)] = x + y + z ? 1.0 / sqrt(dx * dx + dy * dy + dz * dz) : 0.0;
-            }
+    for (int64_t y = 0; y < dim[1]; y++)
+        for (int64_t x = 0; x < dim[0]; x++) {
+            double dx = (double)x * in->spacing[0], dy = (double)y * in->spacing[1],
+                   dz = (double)z * in->spacing[2];
+            w[x + dim[0] * y] = x + y + z ? 1.0 / sqrt(dx * dx + dy * dy + dz * dz) : 0.0;
+        }
+}
+
+/* 1 / distance in mm of every voxel offset within the box. */
+static double *inverse_distances(const rdx_texture_input *in)
+{
+    const int64_t *dim = in->dim, plane = dim[0] * dim[1];
+    double *w = malloc((size_t)(plane * dim[2]) * sizeof *w);
+    if (w)
+        for (int64_t z = 0; z < dim[2]; z++)
+            inverse_distance_plane(in, z, w + plane * z);
     return w;
 }
 
@@ -343,16 +375,42 @@ static void row_pair_sums(const mask_rows *rows, const double *w, int64_t d0, in
         }
 }
 
-/* Moran's I and Geary's C (IBSI 3.1.24, 3.1.25) of the n intensity-mask
- * voxels, exact over all voxel pairs with weights 1 / distance. With fewer
- * than two voxels both are undefined (NaN); with a constant intensity they
- * are 1, as in the IBSI reference implementation. */
-static rdx_status spatial_autocorrelation(const rdx_texture_input *in, int64_t n, double mean, double *moran,
-                                          double *geary, rdx_error *err)
+/* Over unordered pairs: W = sum w, M = sum w d_i d_j, G = sum w (d_i - d_j)^2;
+ * and S = sum d_i^2 (d = intensity - mean). */
+typedef struct {
+    double w, m, g, s;
+} pair_totals;
+
+/* Adds voxel i with deviation d and t = (sum w, sum w d_j, sum w d_j^2) over
+ * its pairs with the voxels j after it. */
+static void totals_add(pair_totals *p, double d, const double t[3])
 {
-    *moran = *geary = NAN;
-    if (n < 2)
-        return RDX_OK;
+    const double d2 = d * d;
+    p->w += t[0];
+    p->m += d * t[1];
+    p->g += d2 * t[0] - 2.0 * d * t[1] + t[2];
+    p->s += d2;
+}
+
+/* Moran's I and Geary's C (IBSI 3.1.24, 3.1.25) of n voxels from their pair
+ * totals; with a constant intensity they are 1, as in the IBSI reference
+ * implementation. */
+static void totals_finish(const pair_totals *p, int64_t n, double *moran, double *geary)
+{
+    if (p->s > 0.0) {
+        /* The manual's sums run over ordered pairs: the factors 2 cancel. */
+        *moran = (double)n * p->m / (p->w * p->s);
+        *geary = (double)(n - 1) * p->g / (2.0 * p->w * p->s);
+    } else {
+        *moran = *geary = 1.0;
+    }
+}
+
+/* Moran's I and Geary's C of the n >= 2 intensity-mask voxels, exact over
+ * all voxel pairs with weights 1 / distance. */
+static rdx_status exact_autocorrelation(const rdx_texture_input *in, int64_t n, double mean, double *moran,
+                                        double *geary, rdx_error *err)
+{
     mask_rows rows;
     rdx_status st = rows_build(in, mean, &rows, err);
     if (st)
@@ -383,32 +441,260 @@ static rdx_status spatial_autocorrelation(const rdx_texture_input *in, int64_t n
         rows_free(&rows);
         return rdx_error_set(err, RDX_E_NOMEM, "morphology: out of memory for Moran's I row sums");
     }
-    /* Over unordered pairs: W = sum w, M = sum w d_i d_j, G = sum w (d_i - d_j)^2. */
-    double sw = 0.0, sm = 0.0, sg = 0.0, ss = 0.0;
+    pair_totals tot = {0.0, 0.0, 0.0, 0.0};
     for (int64_t p = 0; p < total; p++)
-        if (rows.m[p] != 0.0) {
-            const double *t = sums + 3 * p, d = rows.d[p], d2 = rows.d2[p];
-            sw += t[0];
-            sm += d * t[1];
-            sg += d2 * t[0] - 2.0 * d * t[1] + t[2];
-            ss += d2;
-        }
+        if (rows.m[p] != 0.0)
+            totals_add(&tot, rows.d[p], sums + 3 * p);
     free(sums);
     free(w);
     rows_free(&rows);
-    if (ss > 0.0) {
-        /* The manual's sums run over ordered pairs: the factors 2 cancel. */
-        *moran = (double)n * sm / (sw * ss);
-        *geary = (double)(n - 1) * sg / (2.0 * sw * ss);
-    } else {
-        *moran = *geary = 1.0;
-    }
+    totals_finish(&tot, n, moran, geary);
     return RDX_OK;
 }
 
+/* Subset hash of box voxel i (see the opening comment). */
+static uint64_t voxel_hash(int64_t i)
+{
+    const rdx_philox_key k = {{SUBSET_KEY0, SUBSET_KEY1}};
+    const rdx_philox_ctr c = {{(uint32_t)i, (uint32_t)((uint64_t)i >> 32), 0u, 0u}};
+    const rdx_philox_ctr h = rdx_philox4x32_10(c, k);
+    return (uint64_t)h.v[0] << 32 | h.v[1];
+}
+
+typedef struct {
+    uint64_t hash;
+    int64_t index;
+} ranked_voxel;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const ranked_voxel *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+    const ranked_voxel *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* All n intensity-mask voxels in raster order (owned by the caller; NULL
+ * when out of memory). */
+static ranked_voxel *all_voxels(const rdx_texture_input *in, int64_t n)
+{
+    const int64_t nvox = in->dim[0] * in->dim[1] * in->dim[2];
+    ranked_voxel *v = malloc((size_t)n * sizeof *v);
+    for (int64_t i = 0, k = 0; v && i < nvox; i++)
+        if (in->roi[i])
+            v[k++] = (ranked_voxel){0, i};
+    return v;
+}
+
+/* The m intensity-mask voxels smallest in (hash, index), m < n (the mask's
+ * voxel count), in raster order into sel[0..m-1] (owned by the caller; NULL
+ * when out of memory). A histogram of the top hash bits finds the bin holding
+ * the m-th voxel; the voxels up to that bin are then ranked exactly. Every
+ * step is integer and the ranking is total, so the thread count plays no part. */
+static ranked_voxel *select_subset(const rdx_texture_input *in, int64_t m)
+{
+    const int64_t nvox = in->dim[0] * in->dim[1] * in->dim[2];
+    enum { NB = 1 << HASH_BIN_BITS };
+    int64_t hist[NB] = {0};
+#pragma omp parallel for reduction(+ : hist[:NB]) schedule(static)
+    for (int64_t i = 0; i < nvox; i++)
+        if (in->roi[i])
+            hist[voxel_hash(i) >> (64 - HASH_BIN_BITS)]++;
+    int64_t cum = 0, bin = 0;
+    while (cum + hist[bin] < m)
+        cum += hist[bin++];
+    const int64_t n_cand = cum + hist[bin];
+    ranked_voxel *cand = malloc((size_t)n_cand * sizeof *cand);
+    if (!cand)
+        return NULL;
+    int64_t filled = 0;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < nvox; i++) {
+        if (!in->roi[i])
+            continue;
+        uint64_t h = voxel_hash(i);
+        if ((int64_t)(h >> (64 - HASH_BIN_BITS)) > bin)
+            continue;
+        int64_t at;
+#pragma omp atomic capture
+        at = filled++;
+        cand[at] = (ranked_voxel){h, i};
+    }
+    qsort(cand, (size_t)n_cand, sizeof *cand, cmp_rank); /* arrival order no longer matters */
+    qsort(cand, (size_t)m, sizeof *cand, cmp_index);
+    return cand;
+}
+
+/* Voxels of the subset in raster order: coordinates, deviation d and d^2,
+ * and where each z plane of the box starts (z_start[z], nz + 1 entries). */
+typedef struct {
+    int64_t n;
+    int32_t *x, *y, *z;
+    int64_t *z_start;
+    double *d, *d2;
+} point_set;
+
+static void points_free(point_set *p)
+{
+    free(p->x);
+    free(p->y);
+    free(p->z);
+    free(p->z_start);
+    free(p->d);
+    free(p->d2);
+}
+
+static int points_build(const rdx_texture_input *in, const ranked_voxel *sel, int64_t m, point_set *p)
+{
+    const int64_t *dim = in->dim;
+    p->n = m;
+    p->x = malloc((size_t)m * sizeof *p->x);
+    p->y = malloc((size_t)m * sizeof *p->y);
+    p->z = malloc((size_t)m * sizeof *p->z);
+    p->z_start = malloc((size_t)(dim[2] + 1) * sizeof *p->z_start);
+    p->d = malloc((size_t)m * sizeof *p->d);
+    p->d2 = malloc((size_t)m * sizeof *p->d2);
+    if (!p->x || !p->y || !p->z || !p->z_start || !p->d || !p->d2)
+        return 0;
+    double sum = 0.0;
+    for (int64_t k = 0; k < m; k++) {
+        int64_t i = sel[k].index;
+        p->x[k] = (int32_t)(i % dim[0]);
+        p->y[k] = (int32_t)((i / dim[0]) % dim[1]);
+        p->z[k] = (int32_t)(i / (dim[0] * dim[1]));
+        sum += in->intensity[i];
+    }
+    const double mean = sum / (double)m;
+    for (int64_t k = 0; k < m; k++) {
+        p->d[k] = (double)in->intensity[sel[k].index] - mean;
+        p->d2[k] = p->d[k] * p->d[k];
+    }
+    for (int64_t z = 0, k = 0; z <= dim[2]; z++) {
+        while (k < m && p->z[k] < z)
+            k++;
+        p->z_start[z] = k;
+    }
+    return 1;
+}
+
+/* Adds the pair (i, j) to acc[quantity][l]: w, w d_j, w d_j^2, with w read
+ * from the plane table of 1 / distance (row length d0). */
+static inline void add_pair(const point_set *p, const double *w, int64_t d0, int64_t i, int64_t j, double acc[3][4],
+                            int l)
+{
+    int64_t dx = p->x[j] - p->x[i], dy = p->y[j] - p->y[i];
+    double wj = w[(dx < 0 ? -dx : dx) + d0 * (dy < 0 ? -dy : dy)];
+    acc[0][l] += wj;
+    acc[1][l] += wj * p->d[j];
+    acc[2][l] += wj * p->d2[j];
+}
+
+/* Adds point i's pairs with the points j > i of plane z[i] + dz to its lanes
+ * acc[quantity][(j - i - 1) mod 4] (as add_span), w from the plane table for
+ * this dz. Whole groups of four lanes are summed in local copies, which stay
+ * in registers. */
+static void add_plane_pairs(const point_set *p, const double *w, int64_t d0, int64_t dz, int64_t i,
+                            double acc[3][4])
+{
+    const int64_t z2 = p->z[i] + dz, end = p->z_start[z2 + 1];
+    int64_t j = p->z_start[z2] > i + 1 ? p->z_start[z2] : i + 1;
+    for (; j < end && ((j - i - 1) & 3) != 0; j++)
+        add_pair(p, w, d0, i, j, acc, (int)((j - i - 1) & 3));
+    double s[3][4];
+    memcpy(s, acc, sizeof s);
+    for (; j + 4 <= end; j += 4)
+        for (int l = 0; l < 4; l++)
+            add_pair(p, w, d0, i, j + l, s, l);
+    memcpy(acc, s, sizeof s);
+    for (int l = 0; j < end; j++, l++)
+        add_pair(p, w, d0, i, j, acc, l);
+}
+
+/* sums[3 i + c] = (sum w, sum w d_j, sum w d_j^2) over the points j > i, w =
+ * 1 / distance. Plane offsets dz run outermost, so that one table of 1 /
+ * distance for the offsets in a plane (dim[0] dim[1] doubles) serves all the
+ * pairs dz apart; each point still meets its partners in raster order, and
+ * its lanes are its own, so threads never share one. acc: 12 lanes per point. */
+static void subset_pair_sums(const rdx_texture_input *in, const point_set *p, double *w, double *acc,
+                             double *sums)
+{
+    const int64_t *dim = in->dim, m = p->n;
+    memset(acc, 0, (size_t)(12 * m) * sizeof *acc);
+    for (int64_t dz = 0; dz < dim[2]; dz++) {
+        inverse_distance_plane(in, dz, w);
+        const int64_t last = p->z_start[dim[2] - dz]; /* points with a plane dz above */
+#pragma omp parallel for schedule(dynamic, 256)
+        for (int64_t i = 0; i < last; i++)
+            add_plane_pairs(p, w, dim[0], dz, i, (double(*)[4])(acc + 12 * i));
+    }
+    for (int64_t i = 0; i < m; i++)
+        for (int c = 0; c < 3; c++) {
+            const double *l = acc + 12 * i + 4 * c;
+            sums[3 * i + c] = (l[0] + l[1]) + (l[2] + l[3]);
+        }
+}
+
+/* Moran's I and Geary's C of m of the n intensity-mask voxels: the fixed
+ * subset when m < n, else all, with the pair sums on the CPU (plane tables)
+ * or the CUDA device. */
+static rdx_status point_autocorrelation(const rdx_texture_input *in, int64_t n, int64_t m, double *moran,
+                                        double *geary, rdx_error *err)
+{
+    ranked_voxel *sel = m < n ? select_subset(in, m) : all_voxels(in, n);
+    point_set pts = {0};
+    double *sums = malloc((size_t)(3 * m) * sizeof *sums);
+    int ok = sel && sums && points_build(in, sel, m, &pts), code = 0;
+    free(sel);
+    if (ok && in->device == RDX_DEVICE_CUDA) {
+        code = rdx_cuda_autocorr_pair_sums(pts.x, pts.y, pts.z, pts.d, m, in->spacing, sums);
+    } else if (ok) {
+        double *acc = malloc((size_t)(12 * m) * sizeof *acc);
+        double *w = malloc((size_t)(in->dim[0] * in->dim[1]) * sizeof *w);
+        ok = acc && w;
+        if (ok)
+            subset_pair_sums(in, &pts, w, acc, sums);
+        free(acc);
+        free(w);
+    }
+    pair_totals tot = {0.0, 0.0, 0.0, 0.0};
+    for (int64_t i = 0; ok && !code && i < m; i++)
+        totals_add(&tot, pts.d[i], sums + 3 * i);
+    free(sums);
+    points_free(&pts);
+    if (!ok)
+        return rdx_error_set(err, RDX_E_NOMEM, "morphology: out of memory for Moran's I of %lld voxels",
+                             (long long)m);
+    if (code)
+        return rdx_error_set(err, RDX_E_UNSUPPORTED, "morphology: CUDA Moran's I pair sums: %s",
+                             rdx_cuda_error_string(code));
+    totals_finish(&tot, m, moran, geary);
+    return RDX_OK;
+}
+
+/* Moran's I and Geary's C of the n intensity-mask voxels as the settings say
+ * (see the opening comment). With fewer than two voxels, or off, both are
+ * NaN. */
+static rdx_status spatial_autocorrelation(const rdx_texture_input *in, const rdx_morphology_settings *ms,
+                                          int64_t n, double mean, double *moran, double *geary, rdx_error *err)
+{
+    *moran = *geary = NAN;
+    if (n < 2 || ms->autocorrelation == RDX_AUTOCORR_OFF)
+        return RDX_OK;
+    const int sampled = ms->autocorrelation == RDX_AUTOCORR_AUTO && n > ms->max_exact_voxels;
+    if (sampled || in->device == RDX_DEVICE_CUDA)
+        return point_autocorrelation(in, n, sampled ? ms->max_exact_voxels : n, moran, geary, err);
+    return exact_autocorrelation(in, n, mean, moran, geary, err);
+}
+
 /* Centre of mass shift, integrated intensity, Moran's I and Geary's C. */
-static rdx_status intensity_features(const rdx_texture_input *in, const double centre[3], double volume,
-                                     double *values, rdx_error *err)
+static rdx_status intensity_features(const rdx_texture_input *in, const rdx_morphology_settings *ms,
+                                     const double centre[3], double volume, double *values, rdx_error *err)
 {
     int64_t nvox = in->dim[0] * in->dim[1] * in->dim[2], n = 0;
     double sum = 0.0, ws[3] = {0, 0, 0};
@@ -429,7 +715,8 @@ static rdx_status intensity_features(const rdx_texture_input *in, const double c
     double mean = n ? sum / (double)n : NAN;
     values[RDX_F_MORPH_COM] = n && sum != 0.0 ? sqrt(shift2) : NAN; /* no weighted centre without weight */
     values[RDX_F_MORPH_INTEG_INT] = volume * mean;
-    return spatial_autocorrelation(in, n, mean, &values[RDX_F_MORPH_MORAN_I], &values[RDX_F_MORPH_GEARY_C], err);
+    return spatial_autocorrelation(in, ms, n, mean, &values[RDX_F_MORPH_MORAN_I], &values[RDX_F_MORPH_GEARY_C],
+                                   err);
 }
 
 static void shape_features(const mesh_measures *m, double *values)
@@ -470,7 +757,8 @@ static void pca_features(const double ev[3], int64_t n, const mesh_measures *m, 
     values[RDX_F_MORPH_AREA_DENS_AEE] = defined ? m->area / ellipsoid_area(a, b, c) : NAN;
 }
 
-rdx_status rdx_family_morphology(const rdx_texture_input *in, double *values, rdx_error *err)
+rdx_status rdx_family_morphology(const rdx_texture_input *in, const rdx_settings *s, double *values,
+                                 rdx_error *err)
 {
     double centre[3], ev[3];
     int64_t n = morph_pca(in, centre, ev);
@@ -483,5 +771,5 @@ rdx_status rdx_family_morphology(const rdx_texture_input *in, double *values, rd
     shape_features(&m, values);
     pca_features(ev, n, &m, values);
     values[RDX_F_MORPH_VOL_APPROX] = (double)n * in->spacing[0] * in->spacing[1] * in->spacing[2];
-    return intensity_features(in, centre, m.volume, values, err);
+    return intensity_features(in, &s->morphology, centre, m.volume, values, err);
 }

@@ -10,6 +10,7 @@
 #define RDX_HOST_MESH_H
 
 #include <stdint.h>
+#include "rdx/device.h"
 #include "rdx/error.h"
 
 typedef struct {
@@ -24,6 +25,12 @@ typedef struct {
  * an empty mesh. On success the caller owns *mesh and frees it with
  * rdx_mesh_free; on failure *mesh is empty. */
 rdx_status rdx_mesh_from_mask(const uint8_t *mask, const int64_t dim[3], rdx_mesh *mesh, rdx_error *err);
+
+/* The same with the cube walk on a device: RDX_DEVICE_CUDA runs
+ * kernels/morphology.cu (an identical mesh; a kernel failure is
+ * RDX_E_UNSUPPORTED), anything else the CPU. */
+rdx_status rdx_mesh_from_mask_on(const uint8_t *mask, const int64_t dim[3], rdx_device device, rdx_mesh *mesh,
+                                 rdx_error *err);
 
 void rdx_mesh_free(rdx_mesh *mesh);
 

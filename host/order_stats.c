@@ -1,8 +1,11 @@
 /* Order statistics and fixed-order sums (host/order_stats.h). */
 #include "order_stats.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
+
+#include "rdx/error.h"
 
 static void swapf(float *a, float *b)
 {
@@ -82,30 +85,60 @@ static size_t percentile_rank(size_t n, double q, double *frac)
     return k;
 }
 
-void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out)
+/* The 2m ranks of percentiles q under the type-7 rule: k and k + 1 (capped at n - 1). */
+static void percentile_ranks(size_t n, const double *q, size_t m, size_t *ranks)
 {
-    size_t ranks[2 * RDX_MAX_PERCENTILES];
-    size_t nr = 0;
     for (size_t i = 0; i < m; i++) {
         double frac;
         size_t k = percentile_rank(n, q[i], &frac);
-        ranks[nr++] = k;
-        ranks[nr++] = k + 1 < n ? k + 1 : k;
+        ranks[2 * i] = k;
+        ranks[2 * i + 1] = k + 1 < n ? k + 1 : k;
     }
+}
+
+/* CPU selection: vals[i] = the ranks[i]-th smallest of x (x rearranged). */
+static void select_values(float *x, size_t n, const size_t *ranks, size_t nr, float *vals)
+{
+    size_t sorted[2 * RDX_MAX_PERCENTILES] = {0};
+    for (size_t i = 0; i < nr; i++)
+        sorted[i] = ranks[i];
     /* Insertion sort: a handful of ranks. */
     for (size_t i = 1; i < nr; i++)
-        for (size_t j = i; j > 0 && ranks[j - 1] > ranks[j]; j--) {
-            size_t t = ranks[j];
-            ranks[j] = ranks[j - 1];
-            ranks[j - 1] = t;
+        for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            size_t t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
         }
-    rdx_select_ranks(x, n, ranks, nr);
-    for (size_t i = 0; i < m; i++) {
-        double frac;
-        size_t k = percentile_rank(n, q[i], &frac);
-        double a = x[k];
-        out[i] = frac == 0.0 || k + 1 >= n ? a : a + frac * ((double)x[k + 1] - a);
+    rdx_select_ranks(x, n, sorted, nr);
+    for (size_t i = 0; i < nr; i++)
+        vals[i] = x[ranks[i]];
+}
+
+rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
+                              rdx_error *err)
+{
+    size_t ranks[2 * RDX_MAX_PERCENTILES] = {0};
+    float vals[2 * RDX_MAX_PERCENTILES];
+    percentile_ranks(n, q, m, ranks);
+    if (device == RDX_DEVICE_CUDA) {
+        int code = rdx_cuda_select_ranks(x, n, ranks, 2 * m, vals);
+        if (code)
+            return rdx_error_set(err, RDX_E_UNSUPPORTED, "percentiles: CUDA radix select: %s",
+                                 rdx_cuda_error_string(code));
+    } else {
+        select_values(x, n, ranks, 2 * m, vals);
     }
+    for (size_t i = 0; i < m; i++) {
+        double frac, a = vals[2 * i];
+        size_t k = percentile_rank(n, q[i], &frac);
+        out[i] = frac == 0.0 || k + 1 >= n ? a : a + frac * ((double)vals[2 * i + 1] - a);
+    }
+    return RDX_OK;
+}
+
+void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out)
+{
+    rdx_percentiles_on(x, n, q, m, RDX_DEVICE_CPU, out, NULL); /* cannot fail on the CPU */
 }
 
 /* Value (1-based bin) of the k-th smallest (0-based) of a histogram. */
@@ -130,63 +163,76 @@ double rdx_hist_percentile(const int64_t *hist, int n_bins, int64_t n, double q)
     return a + frac * ((double)hist_kth(hist, n_bins, k + 1) - a);
 }
 
-void rdx_central_power_sums(const float *x, size_t n, double c, double s[4])
+/* The two fixed-order sums: their terms (order_stats.h) and parameters p[]. */
+typedef enum { SUM_POWERS = 4, SUM_ABS_DEV = 3 } sum_kind; /* value: terms per value */
+
+/* out[0..kind) = the sums of the terms over one block of values, in the
+ * lane-and-tree order of order_stats.h (the order of kernels/intensity.cu). */
+static void block_sum(const float *x, size_t len, sum_kind kind, const double *p, double *out)
 {
-    size_t nb = (n + RDX_SUM_BLOCK - 1) / RDX_SUM_BLOCK;
-    double *part = calloc(nb * 4 + 4, sizeof *part);
-    s[0] = s[1] = s[2] = s[3] = NAN;
-    if (!part)
-        return;
-#pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        double a1 = 0, a2 = 0, a3 = 0, a4 = 0;
-        size_t end = (b + 1) * RDX_SUM_BLOCK < n ? (b + 1) * RDX_SUM_BLOCK : n;
-        for (size_t i = b * RDX_SUM_BLOCK; i < end; i++) {
-            double d = (double)x[i] - c, d2 = d * d;
-            a1 += d;
-            a2 += d2;
-            a3 += d2 * d;
-            a4 += d2 * d2;
-        }
-        part[b * 4] = a1;
-        part[b * 4 + 1] = a2;
-        part[b * 4 + 2] = a3;
-        part[b * 4 + 3] = a4;
-    }
-    s[0] = s[1] = s[2] = s[3] = 0;
-    for (size_t b = 0; b < nb; b++)
-        for (int p = 0; p < 4; p++)
-            s[p] += part[b * 4 + p];
-    free(part);
+    double lane[RDX_SUM_LANES][4] = {{0}};
+    for (size_t i = 0; i < len; i++)
+        if (kind == SUM_POWERS)
+            rdx_power_terms_add(lane[i % RDX_SUM_LANES], x[i], p[0]);
+        else
+            rdx_abs_dev_terms_add(lane[i % RDX_SUM_LANES], x[i], p[0], p[1], p[2]);
+    for (int s = RDX_SUM_LANES / 2; s > 0; s /= 2)
+        for (int l = 0; l < s; l++)
+            for (int t = 0; t < (int)kind; t++)
+                lane[l][t] += lane[l + s][t];
+    for (int t = 0; t < (int)kind; t++)
+        out[t] = lane[0][t];
 }
 
-void rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double hi, double *abs_sum,
-                     double *count, double *sum)
+/* out[0..kind) = fixed-order sums over x, on the CPU or the device. */
+static rdx_status fixed_order_sums(const float *x, size_t n, sum_kind kind, const double *p, rdx_device device,
+                                   double *out, rdx_error *err)
 {
+    const int nt = (int)kind;
     size_t nb = (n + RDX_SUM_BLOCK - 1) / RDX_SUM_BLOCK;
-    double *part = calloc(nb * 3 + 3, sizeof *part);
-    *abs_sum = *count = *sum = NAN;
+    double *part = calloc(nb * (size_t)nt + 1, sizeof *part);
+    int code = 0;
+    for (int t = 0; t < nt; t++)
+        out[t] = NAN;
     if (!part)
-        return;
+        return rdx_error_set(err, RDX_E_NOMEM, "fixed-order sums: out of memory for %zu block sums", nb);
+    if (device == RDX_DEVICE_CUDA) {
+        code = kind == SUM_POWERS ? rdx_cuda_central_power_sums(x, n, p[0], part)
+                                  : rdx_cuda_abs_dev_sums(x, n, p[0], p[1], p[2], part);
+    } else {
 #pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        double a = 0, k = 0, s = 0;
-        size_t end = (b + 1) * RDX_SUM_BLOCK < n ? (b + 1) * RDX_SUM_BLOCK : n;
-        for (size_t i = b * RDX_SUM_BLOCK; i < end; i++)
-            if (x[i] >= lo && x[i] <= hi) {
-                a += fabs((double)x[i] - c);
-                k += 1;
-                s += x[i];
-            }
-        part[b * 3] = a;
-        part[b * 3 + 1] = k;
-        part[b * 3 + 2] = s;
+        for (size_t b = 0; b < nb; b++) {
+            size_t begin = b * RDX_SUM_BLOCK, len = n - begin < RDX_SUM_BLOCK ? n - begin : RDX_SUM_BLOCK;
+            block_sum(x + begin, len, kind, p, part + b * (size_t)nt);
+        }
     }
-    *abs_sum = *count = *sum = 0;
-    for (size_t b = 0; b < nb; b++) {
-        *abs_sum += part[b * 3];
-        *count += part[b * 3 + 1];
-        *sum += part[b * 3 + 2];
+    if (!code) {
+        for (int t = 0; t < nt; t++)
+            out[t] = 0;
+        for (size_t b = 0; b < nb; b++)
+            for (int t = 0; t < nt; t++)
+                out[t] += part[b * (size_t)nt + t];
     }
     free(part);
+    return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "fixed-order sums: CUDA kernel: %s",
+                                rdx_cuda_error_string(code))
+                : RDX_OK;
+}
+
+rdx_status rdx_central_power_sums(const float *x, size_t n, double c, rdx_device device, double s[4],
+                                  rdx_error *err)
+{
+    return fixed_order_sums(x, n, SUM_POWERS, &c, device, s, err);
+}
+
+rdx_status rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double hi, rdx_device device,
+                           double *abs_sum, double *count, double *sum, rdx_error *err)
+{
+    const double p[3] = {c, lo, hi};
+    double out[3];
+    rdx_status st = fixed_order_sums(x, n, SUM_ABS_DEV, p, device, out, err);
+    *abs_sum = out[0];
+    *count = out[1];
+    *sum = out[2];
+    return st;
 }

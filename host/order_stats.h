@@ -4,8 +4,12 @@
 #ifndef RDX_HOST_ORDER_STATS_H
 #define RDX_HOST_ORDER_STATS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rdx/device.h"
+#include "rdx/hostdev.h"
 
 /* The k-th smallest of x[0..n) (0-based), rearranging x. */
 float rdx_select_kth(float *x, size_t n, size_t k);
@@ -19,20 +23,54 @@ void rdx_select_ranks(float *x, size_t n, const size_t *ranks, size_t m);
 #define RDX_MAX_PERCENTILES 16
 void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out);
 
+/* The same on the CPU (rearranging x) or the CUDA device (radix select,
+ * x untouched); identical results. A kernel failure is RDX_E_UNSUPPORTED. */
+rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
+                              rdx_error *err);
+
 /* Percentile q of the discrete values 1..n_bins with counts hist[1..n_bins]
  * (hist[0] unused), total count n. */
 double rdx_hist_percentile(const int64_t *hist, int n_bins, int64_t n, double q);
 
-/* Fixed-order sums, independent of the thread count: the data are split in
- * blocks of RDX_SUM_BLOCK values, blocks are summed in parallel and the
- * block sums added in order. Returns sum of (x - c)^p for p = 1..4 in s[0..3]. */
+/* Fixed-order sums, independent of the thread count and identical on the CPU
+ * and the CUDA device (kernels/intensity.cu): the data are split in blocks of
+ * RDX_SUM_BLOCK values; within a block, value i goes to lane i % RDX_SUM_LANES
+ * (each lane sums its values in index order), then the lanes combine as a
+ * tree (lane l += lane l + s for s = RDX_SUM_LANES / 2, ..., 1); the block
+ * sums are added in block order. The per-value terms are the inline
+ * functions below, shared by both sides. */
 #define RDX_SUM_BLOCK 65536
-void rdx_central_power_sums(const float *x, size_t n, double c, double s[4]);
+#define RDX_SUM_LANES 256
 
+/* acc[0..3] += (x - c)^p for p = 1..4. */
+static inline RDX_HOSTDEV void rdx_power_terms_add(double *acc, float x, double c)
+{
+    double d = (double)x - c, d2 = d * d;
+    acc[0] += d;
+    acc[1] += d2;
+    acc[2] += d2 * d;
+    acc[3] += d2 * d2;
+}
 
+/* acc[0] += |x - c|, acc[1] += 1, acc[2] += x for lo <= x <= hi. */
+static inline RDX_HOSTDEV void rdx_abs_dev_terms_add(double *acc, float x, double c, double lo, double hi)
+{
+    if (x >= lo && x <= hi) {
+        acc[0] += fabs((double)x - c);
+        acc[1] += 1;
+        acc[2] += x;
+    }
+}
+
+/* Sum of (x - c)^p for p = 1..4 in s[0..3], on the CPU or the CUDA device
+ * (identical results). Fails with RDX_E_NOMEM, or RDX_E_UNSUPPORTED when a
+ * kernel fails. */
+rdx_status rdx_central_power_sums(const float *x, size_t n, double c, rdx_device device, double s[4],
+                                  rdx_error *err);
 
 /* Fixed-order sum of |x - c| over the values with lo <= x <= hi, and their
- * count and plain sum (for the robust mean absolute deviation). */
-void rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double hi, double *abs_sum,
-                     double *count, double *sum);
+ * count and plain sum (for the robust mean absolute deviation); device and
+ * failures as rdx_central_power_sums. */
+rdx_status rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double hi, rdx_device device,
+                           double *abs_sum, double *count, double *sum, rdx_error *err);
 #endif

@@ -44,8 +44,8 @@ static rdx_status copy_mask(const rdx_mask *in, rdx_mask *out, rdx_error *err)
 }
 
 /* Calibration and interpolation; the inputs are copied only when a step changes them. */
-static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s, work_set *w,
-                               double *values, rdx_error *err)
+static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
+                               rdx_device device, work_set *w, double *values, rdx_error *err)
 {
     rdx_status st;
     w->image = *image;
@@ -66,13 +66,14 @@ static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, con
         rdx_grid target;
         rdx_image resampled;
         rdx_resample_grid(&image->grid, sp, &target);
-        if ((st = rdx_resample_image(&w->image, &target, r->image_interp, &resampled, err)))
+        if ((st = rdx_resample_image_on(&w->image, &target, r->image_interp, device, &resampled, err)))
             return st;
         if (w->own_image)
             rdx_image_free(&w->image);
         w->image = resampled;
         w->own_image = 1;
-        if ((st = rdx_resample_mask(mask, &target, r->mask_interp, r->mask_threshold, &w->morph, err)))
+        if ((st = rdx_resample_mask_on(mask, &target, r->mask_interp, r->mask_threshold, device, &w->morph,
+                                        err)))
             return st;
         w->own_morph = 1;
     }
@@ -201,8 +202,13 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
                 b->intensity[dst] = w->image.data[src];
                 b->morph[dst] = w->morph.data[src];
                 b->roi[dst] = w->intensity.data[src];
-                b->grey[dst] = b->roi[dst] ? rdx_disc_bin(w->image.data[src], info) : 0;
+                b->grey[dst] = b->roi[dst] && device != RDX_DEVICE_CUDA ? rdx_disc_bin(w->image.data[src], info) : 0;
             }
+    int code = device == RDX_DEVICE_CUDA ? rdx_cuda_discretise(b->intensity, b->roi, n, info, b->grey) : 0;
+    if (code) {
+        box_free(b);
+        return rdx_error_set(err, RDX_E_UNSUPPORTED, "CUDA discretisation: %s", rdx_cuda_error_string(code));
+    }
     b->in.grey = b->grey;
     b->in.roi = b->roi;
     b->in.morph = b->morph;
@@ -228,7 +234,7 @@ static rdx_status texture_families(const work_set *w, const rdx_settings *s, con
     if (st)
         return st;
     if (s->families & RDX_FAMILY_MORPH)
-        st = rdx_family_morphology(&box.in, values, err);
+        st = rdx_family_morphology(&box.in, s, values, err);
     for (size_t f = 0; !st && f < sizeof fam / sizeof *fam; f++)
         if (s->families & fam[f].flag)
             st = fam[f].fn(&box.in, &s->texture, values, err);
@@ -255,15 +261,15 @@ static rdx_status run_families(const work_set *w, const rdx_settings *s, rdx_dev
                             (int)fmin(max_bins, 1e9), &info, err);
     }
     if (!st && (s->families & RDX_FAMILY_LOC))
-        st = rdx_family_local_intensity(&w->image, &w->intensity, values, err);
+        st = rdx_family_local_intensity(&w->image, &w->intensity, device, values, err);
     if (!st && (s->families & RDX_FAMILY_IVH))
-        st = rdx_family_ivh(x, n, s, values, err);
+        st = rdx_family_ivh(x, n, s, device, values, err);
     if (!st && (s->families & RDX_FAMILY_IH))
         st = intensity_histogram(x, n, &info, device, values, err);
     if (!st && (s->families & TEXTURE_FAMILIES))
         st = texture_families(w, s, &info, device, values, err);
     if (!st && (s->families & RDX_FAMILY_STAT)) /* last: it reorders x */
-        st = rdx_family_intensity_stats(x, n, values, err);
+        st = rdx_family_intensity_stats_on(x, n, device, values, err);
     free(x);
     return st;
 }
@@ -275,7 +281,7 @@ rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const 
         values[f] = NAN;
     work_set w;
     memset(&w, 0, sizeof w);
-    rdx_status st = prepare_grid(image, mask, s, &w, values, err);
+    rdx_status st = prepare_grid(image, mask, s, device, &w, values, err);
     if (!st)
         st = copy_mask(&w.morph, &w.intensity, err);
     if (!st) {

@@ -1,8 +1,9 @@
 /* IBSI resampling (reference manual 2.4): grid alignment by grid centres and
  * nearest / trilinear / cubic B-spline interpolation of images and masks
- * (include/rdx/preprocess.h). The per-point arithmetic lives in interp.h so a
- * CUDA kernel can share it; this file builds the per-axis tap tables, the
- * spline coefficients and runs the OpenMP loops. */
+ * (include/rdx/preprocess.h). The per-point arithmetic lives in interp.h,
+ * shared with the CUDA kernel (kernels/resample.cu); this file builds the
+ * per-axis tap tables and the spline coefficients, and runs the OpenMP loop
+ * or the kernel. */
 #include "rdx/preprocess.h"
 
 #include <math.h>
@@ -12,7 +13,9 @@
 #include <omp.h>
 #endif
 
+#include "families.h"
 #include "interp.h"
+#include "kernels.h"
 
 static int max_threads(void)
 {
@@ -231,23 +234,10 @@ static rdx_status source_values(const rdx_grid *g, const float *img, const uint8
     return RDX_OK;
 }
 
-/* Interpolate src (on grid g) at every target voxel; store into out_img as
- * float, or into out_mask as value >= threshold (exactly one of them non-NULL). */
-static rdx_status resample_values(const rdx_grid *g, const float *img, const uint8_t *mask,
-                                  const rdx_grid *target, rdx_interp method, float *out_img,
-                                  uint8_t *out_mask, double threshold, rdx_error *err)
+/* The CPU loop: v at every target voxel, stored as float or compared with the threshold. */
+static void interpolate_cpu(const float *src, const rdx_grid *target, const axis_table t[3], float *out_img,
+                            uint8_t *out_mask, double threshold)
 {
-    const float *src;
-    float *owned;
-    axis_table t[3];
-    rdx_status st = source_values(g, img, mask, method, &src, &owned, err);
-    if (st != RDX_OK)
-        return st;
-    st = axis_tables_build(g, target, method, t, err);
-    if (st != RDX_OK) {
-        free(owned);
-        return st;
-    }
     const int64_t nx = target->dim[0], ny = target->dim[1], nz = target->dim[2];
     const int kx = t[0].k, ky = t[1].k, kz = t[2].k;
 #pragma omp parallel for schedule(static)
@@ -263,27 +253,66 @@ static rdx_status resample_values(const rdx_grid *g, const float *img, const uin
                     out_mask[row + (size_t)x] = v >= threshold;
             }
         }
-    axis_table_free(t);
-    free(owned);
-    return RDX_OK;
 }
 
-rdx_status rdx_resample_image(const rdx_image *img, const rdx_grid *target, rdx_interp method,
-                              rdx_image *out, rdx_error *err)
+/* The same on the CUDA device (kernels/resample.cu); returns its error code. */
+static int interpolate_cuda(const float *src, const rdx_grid *g, const rdx_grid *target, const axis_table t[3],
+                            float *out_img, uint8_t *out_mask, double threshold)
+{
+    rdx_cuda_axis_taps taps[3];
+    for (int a = 0; a < 3; a++)
+        taps[a] = (rdx_cuda_axis_taps){target->dim[a], t[a].k, t[a].off, t[a].w};
+    return rdx_cuda_resample(src, rdx_grid_count(g), taps, out_img, out_mask, threshold);
+}
+
+/* Interpolate src (on grid g) at every target voxel, on the CPU or the CUDA
+ * device (identical results); store into out_img as float, or into out_mask
+ * as value >= threshold (exactly one of them non-NULL). The spline prefilter
+ * runs on the host either way. */
+static rdx_status resample_values(const rdx_grid *g, const float *img, const uint8_t *mask,
+                                  const rdx_grid *target, rdx_interp method, rdx_device device, float *out_img,
+                                  uint8_t *out_mask, double threshold, rdx_error *err)
+{
+    const float *src;
+    float *owned;
+    axis_table t[3];
+    rdx_status st = source_values(g, img, mask, method, &src, &owned, err);
+    if (st != RDX_OK)
+        return st;
+    st = axis_tables_build(g, target, method, t, err);
+    if (st != RDX_OK) {
+        free(owned);
+        return st;
+    }
+    if (device == RDX_DEVICE_CUDA) {
+        int code = interpolate_cuda(src, g, target, t, out_img, out_mask, threshold);
+        if (code)
+            st = rdx_error_set(err, RDX_E_UNSUPPORTED, "resample: CUDA interpolation: %s",
+                               rdx_cuda_error_string(code));
+    } else {
+        interpolate_cpu(src, target, t, out_img, out_mask, threshold);
+    }
+    axis_table_free(t);
+    free(owned);
+    return st;
+}
+
+rdx_status rdx_resample_image_on(const rdx_image *img, const rdx_grid *target, rdx_interp method,
+                                 rdx_device device, rdx_image *out, rdx_error *err)
 {
     out->data = NULL;
     rdx_status st = check_grids(&img->grid, target, method, err);
     if (st == RDX_OK)
         st = rdx_image_alloc(out, target, err);
     if (st == RDX_OK)
-        st = resample_values(&img->grid, img->data, NULL, target, method, out->data, NULL, 0.0, err);
+        st = resample_values(&img->grid, img->data, NULL, target, method, device, out->data, NULL, 0.0, err);
     if (st != RDX_OK)
         rdx_image_free(out);
     return st;
 }
 
-rdx_status rdx_resample_mask(const rdx_mask *m, const rdx_grid *target, rdx_interp method,
-                             double threshold, rdx_mask *out, rdx_error *err)
+rdx_status rdx_resample_mask_on(const rdx_mask *m, const rdx_grid *target, rdx_interp method, double threshold,
+                                rdx_device device, rdx_mask *out, rdx_error *err)
 {
     out->data = NULL;
     rdx_status st = check_grids(&m->grid, target, method, err);
@@ -291,9 +320,21 @@ rdx_status rdx_resample_mask(const rdx_mask *m, const rdx_grid *target, rdx_inte
         st = rdx_mask_alloc(out, target, err);
     /* Nearest neighbour keeps the nearest voxel's 0/1 value whatever the threshold. */
     if (st == RDX_OK)
-        st = resample_values(&m->grid, NULL, m->data, target, method, NULL, out->data,
+        st = resample_values(&m->grid, NULL, m->data, target, method, device, NULL, out->data,
                              method == RDX_INTERP_NEAREST ? 0.5 : threshold, err);
     if (st != RDX_OK)
         rdx_mask_free(out);
     return st;
+}
+
+rdx_status rdx_resample_image(const rdx_image *img, const rdx_grid *target, rdx_interp method,
+                              rdx_image *out, rdx_error *err)
+{
+    return rdx_resample_image_on(img, target, method, RDX_DEVICE_CPU, out, err);
+}
+
+rdx_status rdx_resample_mask(const rdx_mask *m, const rdx_grid *target, rdx_interp method,
+                             double threshold, rdx_mask *out, rdx_error *err)
+{
+    return rdx_resample_mask_on(m, target, method, threshold, RDX_DEVICE_CPU, out, err);
 }

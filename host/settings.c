@@ -23,6 +23,7 @@
 #define BIN_NUMBER_MAX 1000000
 #define DEFAULT_MAX_MATRIX_BYTES ((size_t)2 << 30)
 #define KEY_LEN 96
+#define DEFAULT_MAX_EXACT_VOXELS 200000
 
 static const char *const interp_names[] = {"nearest", "linear", "cubic_spline"}; /* by rdx_interp */
 static const char *const disc_names[] = {"none", "fixed_bin_number",
@@ -33,6 +34,8 @@ static const char *const family_names[] = {
     "diagnostics", "intensity_statistics", "intensity_histogram", "intensity_volume_histogram",
     "local_intensity", "morphology", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"};
 #define N_FAMILIES (sizeof family_names / sizeof family_names[0])
+
+static const char *const autocorr_names[] = {"exact", "auto", "off"}; /* by rdx_autocorrelation */
 
 /* Aggregation i is the bit 1u << i of rdx_aggregation_flag. */
 static const char *const aggregation_names[] = {"2D", "3D"};
@@ -58,6 +61,8 @@ void rdx_settings_default(rdx_settings *s)
     s->texture.ngldm_distance = 1;
     s->texture.ngldm_alpha = 0;
     s->texture.zone_linkage = 1;
+    s->morphology.autocorrelation = RDX_AUTOCORR_AUTO;
+    s->morphology.max_exact_voxels = DEFAULT_MAX_EXACT_VOXELS;
     s->max_matrix_bytes = DEFAULT_MAX_MATRIX_BYTES;
 }
 
@@ -543,6 +548,19 @@ static rdx_status texture_entry(const yctx *c, const char *key, const char *full
     return get_int(c, v, full, "an integer >= 1", 1, INT32_MAX, field);
 }
 
+static rdx_status morphology_entry(const yctx *c, const char *key, const char *full, const yaml_node_t *v,
+                                   void *arg)
+{
+    rdx_morphology_settings *m = arg;
+    if (strcmp(key, "autocorrelation") == 0) {
+        int idx = 0;
+        rdx_status st = get_name(c, v, full, autocorr_names, 3, &idx);
+        m->autocorrelation = (rdx_autocorrelation)idx;
+        return st;
+    }
+    return get_int(c, v, full, "an integer number of voxels >= 2", 2, INT32_MAX, &m->max_exact_voxels);
+}
+
 static rdx_status parse_memory(const yctx *c, const yaml_node_t *v, const char *key, size_t *bytes)
 {
     static const char form[] = "a positive number of MiB";
@@ -562,6 +580,7 @@ static rdx_status root_entry(const yctx *c, const char *key, const char *full, c
     static const char *const reseg_keys[] = {"range", "outlier_sigma"};
     static const char *const texture_keys[] = {"aggregation",    "glcm_distance", "ngtdm_distance",
                                                "ngldm_distance", "ngldm_alpha",   "zone_linkage"};
+    static const char *const morphology_keys[] = {"autocorrelation", "max_exact_voxels"};
     rdx_settings *s = arg;
     if (strcmp(key, "mask") == 0)
         return WALK(c, v, "mask", mask_keys, mask_entry, &s->label);
@@ -579,6 +598,8 @@ static rdx_status root_entry(const yctx *c, const char *key, const char *full, c
         return parse_name_set(c, v, full, "a list of family names", family_names, N_FAMILIES, &s->families);
     if (strcmp(key, "texture") == 0)
         return WALK(c, v, "texture", texture_keys, texture_entry, &s->texture);
+    if (strcmp(key, "morphology") == 0)
+        return WALK(c, v, "morphology", morphology_keys, morphology_entry, &s->morphology);
     return parse_memory(c, v, full, &s->max_matrix_bytes);
 }
 
@@ -602,7 +623,7 @@ static rdx_status parse_stream(const char *path, yaml_parser_t *parser, rdx_sett
         return syntax_error(path, parser, err);
     static const char *const keys[] = {"mask", "calibration", "resampling", "resegmentation",
                                        "discretisation", "ivh", "families", "texture",
-                                       "max_matrix_memory_mb"};
+                                       "morphology", "max_matrix_memory_mb"};
     yctx c = {path, &doc, err};
     const yaml_node_t *root = yaml_document_get_root_node(&doc);
     rdx_status st = RDX_OK;
@@ -793,6 +814,8 @@ char *rdx_settings_to_yaml(const rdx_settings *s)
     sb_printf(&b, "families: ");
     write_name_set(&b, family_names, N_FAMILIES, s->families);
     write_texture(&b, &s->texture);
+    sb_printf(&b, "morphology:\n  autocorrelation: %s\n  max_exact_voxels: %d\n",
+              autocorr_names[s->morphology.autocorrelation], s->morphology.max_exact_voxels);
     sb_printf(&b, "max_matrix_memory_mb: %s\n", fmt_real((double)s->max_matrix_bytes / MIB, buf));
     if (b.failed) {
         free(b.p);

@@ -16,8 +16,12 @@
 #include "convex_hull.h"
 #include "families.h"
 #include "mesh.h"
+#include "rdx/philox.h"
+#include "rdx/settings.h"
 
 static const double PI = 3.14159265358979323846;
+
+static rdx_settings settings; /* rdx_settings_default, set in main */
 
 static uint64_t rng_state = 88172645463325252u;
 static uint32_t rnd(void) /* xorshift64, fixed seed */
@@ -210,7 +214,7 @@ static void test_single_voxel(void)
     const int32_t g = 1;
     in.morph = &one, in.roi = &one, in.intensity = &val, in.grey = &g;
     double v[RDX_F_COUNT];
-    CHECK(rdx_family_morphology(&in, v, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&in, &settings, v, &err) == RDX_OK, "%s", err.msg);
     CHECK_NEAR(v[RDX_F_MORPH_VOLUME], 1.0, 1e-12, "single voxel: mesh volume");
     CHECK_NEAR(v[RDX_F_MORPH_VOL_APPROX], 6.0, 1e-12, "single voxel: voxel volume");
     CHECK_NEAR(v[RDX_F_MORPH_COM], 0.0, 1e-12, "single voxel: centre of mass shift");
@@ -218,7 +222,8 @@ static void test_single_voxel(void)
     CHECK(isnan(v[RDX_F_MORPH_PCA_MAJ_AXIS]) && isnan(v[RDX_F_MORPH_VOL_DENS_AEE]), "single voxel: PCA defined");
     CHECK(isnan(v[RDX_F_MORPH_MORAN_I]) && isnan(v[RDX_F_MORPH_GEARY_C]), "single voxel: Moran/Geary defined");
     in.morph = &none, in.roi = &none;
-    CHECK(rdx_family_morphology(&in, v, &err) == RDX_E_EMPTY_ROI, "empty morphological mask accepted");
+    CHECK(rdx_family_morphology(&in, &settings, v, &err) == RDX_E_EMPTY_ROI,
+          "empty morphological mask accepted");
 }
 
 /* Boxes with anisotropic spacing: mesh, hull, bounding box, diameter, PCA
@@ -243,7 +248,7 @@ static void test_box(const int n[3], const double s[3])
     rdx_mesh_free(&m);
 
     double v[RDX_F_COUNT];
-    CHECK(rdx_family_morphology(&b.in, v, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v, &err) == RDX_OK, "%s", err.msg);
     double vol = box_volume(n, s), area = box_area(n, s);
     CHECK_NEAR(v[RDX_F_MORPH_VOLUME], vol, 1e-9 * vol, what);
     CHECK_NEAR(v[RDX_F_MORPH_AREA_MESH], area, 1e-9 * area, what);
@@ -297,7 +302,7 @@ static void test_spheroid_aee(void)
     memset(b.roi, 1, (size_t)(n[0] * n[1] * n[2]));
     double v[RDX_F_COUNT];
     rdx_error err = {0};
-    CHECK(rdx_family_morphology(&b.in, v, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v, &err) == RDX_OK, "%s", err.msg);
     double c = 2 * sqrt(box_lambda(n, s, 0)), a = 2 * sqrt(box_lambda(n, s, 2)); /* major a along z */
     double e2 = 1 - c * c / (a * a), sum = 0.0, t = 1.0;
     for (int nu = 0; nu <= 20; nu++, t *= e2)
@@ -309,7 +314,7 @@ static void test_spheroid_aee(void)
     box_alloc(&b, 9, 9, 5, 1.0, 1.0, 1.0); /* oblate: the two major axes equal, alpha = 0 */
     memset(b.morph, 1, 9 * 9 * 5);
     memset(b.roi, 1, 9 * 9 * 5);
-    CHECK(rdx_family_morphology(&b.in, v, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v, &err) == RDX_OK, "%s", err.msg);
     CHECK(isfinite(v[RDX_F_MORPH_AREA_DENS_AEE]), "oblate area density %g", v[RDX_F_MORPH_AREA_DENS_AEE]);
     box_free(&b);
 }
@@ -470,13 +475,46 @@ static void test_two_voxels(void)
     b.val[0] = 1, b.val[1] = 3;
     double v[RDX_F_COUNT];
     rdx_error err = {0};
-    CHECK(rdx_family_morphology(&b.in, v, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v, &err) == RDX_OK, "%s", err.msg);
     CHECK_NEAR(v[RDX_F_MORPH_COM], 0.5, 1e-12, "two voxels: centre of mass shift");
     CHECK_NEAR(v[RDX_F_MORPH_MORAN_I], -1.0, 1e-12, "two voxels: Moran's I");
     CHECK_NEAR(v[RDX_F_MORPH_GEARY_C], 1.0, 1e-12, "two voxels: Geary's C");
     CHECK_NEAR(v[RDX_F_MORPH_VOLUME], 16.0 / 3.0, 1e-12, "two voxels: volume");
     CHECK_NEAR(v[RDX_F_MORPH_INTEG_INT], 32.0 / 3.0, 1e-12, "two voxels: integrated intensity");
     box_free(&b);
+}
+
+/* Moran's I and Geary's C (IBSI 3.1.24-25) of the voxels with sel[i] != 0,
+ * by the definitions summed over ordered pairs with w = 1 / distance in mm. */
+static void brute_autocorrelation(const box_input *b, const uint8_t *sel, double *moran, double *geary)
+{
+    const int64_t *dim = b->in.dim, n = dim[0] * dim[1] * dim[2];
+    const double *sp = b->in.spacing;
+    double mean = 0.0, cnt = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        if (sel[i])
+            mean += b->val[i], cnt++;
+    mean /= cnt;
+    double w_sum = 0.0, m_sum = 0.0, g_sum = 0.0, ss = 0.0;
+    for (int64_t k = 0; k < n; k++) {
+        if (!sel[k])
+            continue;
+        ss += (b->val[k] - mean) * (b->val[k] - mean);
+        for (int64_t l = 0; l < n; l++) {
+            if (!sel[l] || l == k)
+                continue;
+            double dx = (double)(k % dim[0] - l % dim[0]) * sp[0],
+                   dy = (double)((k / dim[0]) % dim[1] - (l / dim[0]) % dim[1]) * sp[1],
+                   dz = (double)(k / (dim[0] * dim[1]) - l / (dim[0] * dim[1])) * sp[2];
+            double w = 1.0 / sqrt(dx * dx + dy * dy + dz * dz);
+            double vk = b->val[k], vl = b->val[l]; /* differences in double, not float */
+            w_sum += w;
+            m_sum += w * (vk - mean) * (vl - mean);
+            g_sum += w * (vk - vl) * (vk - vl);
+        }
+    }
+    *moran = cnt / w_sum * m_sum / ss;
+    *geary = (cnt - 1) / (2 * w_sum) * g_sum / ss;
 }
 
 /* Moran's I and Geary's C of a random ROI against the definitions summed
@@ -492,38 +530,18 @@ static void test_spatial_random(void)
         b.roi[i] = b.morph[i] && rnd() % 100 < 80;
         b.val[i] = (float)(rnd() % 200) - 50.0f;
     }
-    double mean = 0.0, cnt = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        if (b.roi[i])
-            mean += b.val[i], cnt++;
-    mean /= cnt;
-    double w_sum = 0.0, m_sum = 0.0, g_sum = 0.0, ss = 0.0;
-    for (int64_t k = 0; k < n; k++) {
-        if (!b.roi[k])
-            continue;
-        ss += (b.val[k] - mean) * (b.val[k] - mean);
-        for (int64_t l = 0; l < n; l++) {
-            if (!b.roi[l] || l == k)
-                continue;
-            double dx = (double)(k % 9 - l % 9) * 0.8, dy = (double)((k / 9) % 7 - (l / 9) % 7) * 1.1,
-                   dz = (double)(k / 63 - l / 63) * 2.5;
-            double w = 1.0 / sqrt(dx * dx + dy * dy + dz * dz);
-            w_sum += w;
-            m_sum += w * (b.val[k] - mean) * (b.val[l] - mean);
-            g_sum += w * (b.val[k] - b.val[l]) * (b.val[k] - b.val[l]);
-        }
-    }
-    double moran = cnt / w_sum * m_sum / ss, geary = (cnt - 1) / (2 * w_sum) * g_sum / ss;
+    double moran, geary;
+    brute_autocorrelation(&b, b.roi, &moran, &geary);
     double v1[RDX_F_COUNT], v3[RDX_F_COUNT];
     rdx_error err = {0};
 #ifdef _OPENMP
     omp_set_num_threads(1);
 #endif
-    CHECK(rdx_family_morphology(&b.in, v1, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v1, &err) == RDX_OK, "%s", err.msg);
 #ifdef _OPENMP
     omp_set_num_threads(3);
 #endif
-    CHECK(rdx_family_morphology(&b.in, v3, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, v3, &err) == RDX_OK, "%s", err.msg);
     CHECK_NEAR(v1[RDX_F_MORPH_MORAN_I], moran, 1e-12 * fabs(moran) + 1e-14, "Moran's I vs pair sum");
     CHECK_NEAR(v1[RDX_F_MORPH_GEARY_C], geary, 1e-12 * geary, "Geary's C vs pair sum");
     CHECK(v1[RDX_F_MORPH_MORAN_I] == v3[RDX_F_MORPH_MORAN_I] && v1[RDX_F_MORPH_GEARY_C] == v3[RDX_F_MORPH_GEARY_C],
@@ -532,8 +550,107 @@ static void test_spatial_random(void)
     box_free(&b);
 }
 
+/* The subset of the documented rule (features_morphology.c): ROI voxel i
+ * ranked by (Philox4x32-10 with key ("RDX ", "MORP") on counter (i, 0, 0, 0),
+ * words v0:v1 as one 64-bit number; then i), the m first kept. Written here
+ * by selection sort, independently of the library's histogram and qsort. */
+static void reference_subset(const box_input *b, int64_t m, uint8_t *sel)
+{
+    const int64_t n = b->in.dim[0] * b->in.dim[1] * b->in.dim[2];
+    uint64_t *h = malloc((size_t)n * sizeof *h);
+    const rdx_philox_key key = {{0x52445820u, 0x4d4f5250u}};
+    for (int64_t i = 0; i < n; i++) {
+        rdx_philox_ctr c = {{(uint32_t)i, 0, 0, 0}};
+        rdx_philox_ctr r = rdx_philox4x32_10(c, key);
+        h[i] = ((uint64_t)r.v[0] << 32) + r.v[1];
+        sel[i] = 0;
+    }
+    for (int64_t k = 0; k < m; k++) {
+        int64_t best = -1;
+        for (int64_t i = 0; i < n; i++)
+            if (b->roi[i] && !sel[i] && (best < 0 || h[i] < h[best]))
+                best = i; /* ties keep the lower index */
+        if (best >= 0)
+            sel[best] = 1;
+    }
+    free(h);
+}
+
+/* morphology.autocorrelation: exact and auto below the limit agree; off
+ * gives NaN and leaves the other features alone; auto above the limit is
+ * the subset rule's value (50 of 400 voxels), the same for every run and
+ * thread count, and near the exact value on a smooth field. */
+static void test_autocorrelation_modes(void)
+{
+    box_input b;
+    box_alloc(&b, 10, 8, 6, 1.0, 1.2, 2.0);
+    int64_t n = b.in.dim[0] * b.in.dim[1] * b.in.dim[2], n_roi = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x = i % 10, y = (i / 10) % 8, z = i / 80;
+        b.morph[i] = 1;
+        b.roi[i] = z < 5; /* 400 voxels */
+        b.val[i] = (float)(10.0 * sin(0.3 * (double)x) + 0.5 * (double)(y * y) + 3.0 * (double)z);
+        n_roi += b.roi[i];
+    }
+    CHECK(n_roi == 400, "ROI of %lld voxels", (long long)n_roi);
+    rdx_settings s = settings;
+    double exact[RDX_F_COUNT], dflt[RDX_F_COUNT], off[RDX_F_COUNT], a1[RDX_F_COUNT], a2[RDX_F_COUNT],
+        a3[RDX_F_COUNT];
+    rdx_error err = {0};
+    s.morphology.autocorrelation = RDX_AUTOCORR_EXACT;
+    CHECK(rdx_family_morphology(&b.in, &s, exact, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &settings, dflt, &err) == RDX_OK, "%s", err.msg);
+    CHECK(exact[RDX_F_MORPH_MORAN_I] == dflt[RDX_F_MORPH_MORAN_I] &&
+              exact[RDX_F_MORPH_GEARY_C] == dflt[RDX_F_MORPH_GEARY_C],
+          "auto below the limit is not exact");
+    s.morphology.autocorrelation = RDX_AUTOCORR_AUTO;
+    s.morphology.max_exact_voxels = 400; /* the limit itself is still exact */
+    CHECK(rdx_family_morphology(&b.in, &s, a1, &err) == RDX_OK, "%s", err.msg);
+    CHECK(a1[RDX_F_MORPH_MORAN_I] == exact[RDX_F_MORPH_MORAN_I], "auto at the limit is not exact");
+    double moran, geary;
+    brute_autocorrelation(&b, b.roi, &moran, &geary);
+    CHECK_NEAR(exact[RDX_F_MORPH_MORAN_I], moran, 1e-12 * fabs(moran), "exact Moran's I");
+    CHECK_NEAR(exact[RDX_F_MORPH_GEARY_C], geary, 1e-12 * geary, "exact Geary's C");
+
+    s.morphology.autocorrelation = RDX_AUTOCORR_OFF;
+    CHECK(rdx_family_morphology(&b.in, &s, off, &err) == RDX_OK, "%s", err.msg);
+    CHECK(isnan(off[RDX_F_MORPH_MORAN_I]) && isnan(off[RDX_F_MORPH_GEARY_C]), "off: Moran/Geary computed");
+    CHECK(off[RDX_F_MORPH_VOLUME] == exact[RDX_F_MORPH_VOLUME] &&
+              off[RDX_F_MORPH_INTEG_INT] == exact[RDX_F_MORPH_INTEG_INT],
+          "off changes other features");
+
+    s.morphology.autocorrelation = RDX_AUTOCORR_AUTO;
+    s.morphology.max_exact_voxels = 50;
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    CHECK(rdx_family_morphology(&b.in, &s, a1, &err) == RDX_OK, "%s", err.msg);
+#ifdef _OPENMP
+    omp_set_num_threads(3);
+#endif
+    CHECK(rdx_family_morphology(&b.in, &s, a2, &err) == RDX_OK, "%s", err.msg);
+    CHECK(rdx_family_morphology(&b.in, &s, a3, &err) == RDX_OK, "%s", err.msg);
+    CHECK(a1[RDX_F_MORPH_MORAN_I] == a2[RDX_F_MORPH_MORAN_I] && a2[RDX_F_MORPH_MORAN_I] == a3[RDX_F_MORPH_MORAN_I] &&
+              a1[RDX_F_MORPH_GEARY_C] == a2[RDX_F_MORPH_GEARY_C] && a2[RDX_F_MORPH_GEARY_C] == a3[RDX_F_MORPH_GEARY_C],
+          "subset estimate depends on the run or thread count");
+    uint8_t *sel = malloc((size_t)n);
+    reference_subset(&b, 50, sel);
+    brute_autocorrelation(&b, sel, &moran, &geary);
+    CHECK_NEAR(a1[RDX_F_MORPH_MORAN_I], moran, 1e-12 * fabs(moran), "subset Moran's I vs its pair sum");
+    CHECK_NEAR(a1[RDX_F_MORPH_GEARY_C], geary, 1e-12 * geary, "subset Geary's C vs its pair sum");
+    CHECK(a1[RDX_F_MORPH_MORAN_I] != exact[RDX_F_MORPH_MORAN_I], "auto above the limit was exact");
+    /* exact 0.1990 and 0.7428; this subset gives 0.2176 and 0.7569 */
+    CHECK_NEAR(a1[RDX_F_MORPH_MORAN_I], exact[RDX_F_MORPH_MORAN_I], 0.3 * exact[RDX_F_MORPH_MORAN_I],
+               "subset Moran's I far from exact");
+    CHECK_NEAR(a1[RDX_F_MORPH_GEARY_C], exact[RDX_F_MORPH_GEARY_C], 0.3 * exact[RDX_F_MORPH_GEARY_C],
+               "subset Geary's C far from exact");
+    free(sel);
+    box_free(&b);
+}
+
 int main(void)
 {
+    rdx_settings_default(&settings);
     test_single_voxel();
     const int boxes[3][3] = {{3, 3, 3}, {4, 6, 9}, {7, 2, 3}};
     const double spacing[3][3] = {{1, 1, 1}, {0.8, 1.1, 2.5}, {2.0, 0.5, 1.5}};
@@ -546,5 +663,6 @@ int main(void)
     test_hull_degenerate();
     test_two_voxels();
     test_spatial_random();
+    test_autocorrelation_modes();
     return check_summary("test_morphology");
 }

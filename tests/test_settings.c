@@ -69,7 +69,8 @@ static int same_settings(const rdx_settings *a, const rdx_settings *b)
            SAME(ivh.bin_number) && SAME(ivh.bin_width) && SAME(ivh.min_set) && SAME(ivh.min_value) &&
            SAME(ivh_use_reseg_range) && SAME(families) && SAME(texture.aggregations) &&
            SAME(texture.glcm_distance) && SAME(texture.ngtdm_distance) && SAME(texture.ngldm_distance) &&
-           SAME(texture.ngldm_alpha) && SAME(texture.zone_linkage) && SAME(max_matrix_bytes);
+           SAME(texture.ngldm_alpha) && SAME(texture.zone_linkage) && SAME(morphology.autocorrelation) &&
+           SAME(morphology.max_exact_voxels) && SAME(max_matrix_bytes);
 #undef SAME
 }
 
@@ -95,6 +96,8 @@ static void test_defaults(void)
           "distances %d %d %d", s.texture.glcm_distance, s.texture.ngtdm_distance, s.texture.ngldm_distance);
     CHECK(s.texture.ngldm_alpha == 0 && s.texture.zone_linkage == 1, "alpha %d, linkage %d",
           s.texture.ngldm_alpha, s.texture.zone_linkage);
+    CHECK(s.morphology.autocorrelation == RDX_AUTOCORR_AUTO && s.morphology.max_exact_voxels == 200000,
+          "autocorrelation %d, limit %d", s.morphology.autocorrelation, s.morphology.max_exact_voxels);
     CHECK(s.max_matrix_bytes == (size_t)2147483648u, "max bytes %zu", s.max_matrix_bytes); /* 2 GiB */
 }
 
@@ -199,6 +202,8 @@ static void check_config(const ibsi_config *e)
               t->ngldm_alpha == 0,
           "%s: texture %d %d %d %d %d", f, t->glcm_distance, t->ngtdm_distance, t->ngldm_distance,
           t->zone_linkage, t->ngldm_alpha);
+    CHECK(s.morphology.autocorrelation == RDX_AUTOCORR_AUTO && s.morphology.max_exact_voxels == 200000,
+          "%s: autocorrelation %d %d", f, s.morphology.autocorrelation, s.morphology.max_exact_voxels);
 }
 
 static void test_example_file(void)
@@ -220,6 +225,8 @@ static void test_example_file(void)
               t->ngldm_distance == 2 && t->ngldm_alpha == 1 && t->zone_linkage == 1,
           "texture %#x %d %d %d %d %d", t->aggregations, t->glcm_distance, t->ngtdm_distance,
           t->ngldm_distance, t->ngldm_alpha, t->zone_linkage);
+    CHECK(s.morphology.autocorrelation == RDX_AUTOCORR_AUTO && s.morphology.max_exact_voxels == 100000,
+          "morphology %d %d", s.morphology.autocorrelation, s.morphology.max_exact_voxels);
 }
 
 /* to_yaml -> file -> load gives the same fields, and the same text again. */
@@ -268,6 +275,7 @@ static void test_round_trips(void)
         "families: [ngldm, local_intensity, diagnostics, glcm, glcm]\n"
         "texture:\n  aggregation: [3D, 2D]\n  glcm_distance: 3\n  ngtdm_distance: 2\n  ngldm_distance: 4\n"
         "  ngldm_alpha: 5\n  zone_linkage: 2147483647\n"
+        "morphology: {autocorrelation: off, max_exact_voxels: 2}\n"
         "max_matrix_memory_mb: 0.5\n";
     rdx_error err;
     rdx_error_clear(&err);
@@ -281,8 +289,15 @@ static void test_round_trips(void)
               s.texture.ngtdm_distance == 2 && s.texture.ngldm_distance == 4 && s.texture.ngldm_alpha == 5 &&
               s.texture.zone_linkage == 2147483647,
           "odd texture");
+    CHECK(s.morphology.autocorrelation == RDX_AUTOCORR_OFF && s.morphology.max_exact_voxels == 2,
+          "odd morphology %d %d", s.morphology.autocorrelation, s.morphology.max_exact_voxels);
     CHECK(s.max_matrix_bytes == 524288, "half a MiB: %zu", s.max_matrix_bytes);
     check_round_trip("odd", &s);
+    CHECK(rdx_settings_load(write_text("odd.yaml", "morphology:\n  autocorrelation: exact\n"), &s, &err) ==
+                  RDX_OK &&
+              s.morphology.autocorrelation == RDX_AUTOCORR_EXACT && s.morphology.max_exact_voxels == 200000,
+          "exact: %s", err.msg);
+    check_round_trip("exact", &s);
 }
 
 /* A file with text must fail with code and a message holding each needle (NULL = none). */
@@ -360,6 +375,14 @@ static void test_errors(void)
                  "unknown key 'glrlm_distance' in 'texture'", ":3:");
     EXPECT_ERROR("texture not a mapping", "texture: [2D]\n", RDX_E_SETTINGS, "'texture' expects a mapping",
                  ":1:");
+    EXPECT_ERROR("bad autocorrelation", "morphology:\n  autocorrelation: approximate\n", RDX_E_SETTINGS,
+                 "morphology.autocorrelation", "exact | auto | off");
+    EXPECT_ERROR("one voxel", "morphology:\n  autocorrelation: auto\n  max_exact_voxels: 1\n", RDX_E_INVALID,
+                 "morphology.max_exact_voxels", ":3:");
+    EXPECT_ERROR("fractional voxels", "morphology: {max_exact_voxels: 1e5}\n", RDX_E_SETTINGS,
+                 "morphology.max_exact_voxels", ":1:");
+    EXPECT_ERROR("unknown morphology key", "morphology:\n  max_voxels: 10\n", RDX_E_SETTINGS,
+                 "unknown key 'max_voxels' in 'morphology'", ":2:");
     EXPECT_ERROR("two spacings in 3D", "resampling:\n  spacing: [2, 2]\n", RDX_E_INVALID, "in_plane_only",
                  ":2:");
     EXPECT_ERROR("zero spacing", "resampling:\n  spacing: [2, 0, 2]\n", RDX_E_INVALID, "resampling.spacing",

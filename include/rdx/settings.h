@@ -84,6 +84,18 @@ typedef struct {
     int zone_linkage;       /* GLSZM/GLDZM connectivity distance (1 = 8/26-neighbours) */
 } rdx_texture;
 
+/* Moran's I and Geary's C (IBSI 3.1.24-25) cost O(N^2) in the intensity-mask
+ * voxel count N. exact: all voxel pairs; off: not computed (NaN); auto: exact
+ * when N <= max_exact_voxels, else computed on a fixed pseudo-random subset of
+ * max_exact_voxels voxels (the manual allows approximating them for large ROIs;
+ * see host/features_morphology.c). */
+typedef enum { RDX_AUTOCORR_EXACT = 0, RDX_AUTOCORR_AUTO = 1, RDX_AUTOCORR_OFF = 2 } rdx_autocorrelation;
+
+typedef struct {
+    rdx_autocorrelation autocorrelation; /* default auto */
+    int max_exact_voxels;                /* >= 2; default 200000 */
+} rdx_morphology_settings;
+
 typedef struct {
     int label;                     /* RDX_LABEL_ANY (-1) or the label value */
     rdx_calibration calibration;
@@ -94,6 +106,7 @@ typedef struct {
     int ivh_use_reseg_range;           /* 1 = IVH intensity range from the re-segmentation range (IBSI) */
     unsigned families;                 /* bit set of rdx_family_flag */
     rdx_texture texture;
+    rdx_morphology_settings morphology;
     size_t max_matrix_bytes;           /* refuse bin counts whose matrices would exceed this */
 } rdx_settings;
 
