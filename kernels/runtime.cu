@@ -13,8 +13,12 @@ int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len
 #else
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess || count == 0) {
-        snprintf(why, why_len, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+    if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) {
+        snprintf(why, why_len, "no CUDA device (no NVIDIA GPU, or its driver is missing or older than this CUDA runtime)");
+        return 0;
+    }
+    if (e != cudaSuccess) {
+        snprintf(why, why_len, "no usable CUDA device (%s)", cudaGetErrorString(e));
         return 0;
     }
     cudaDeviceProp p;

@@ -13,7 +13,7 @@ rm -f out/demo_features.h5
 cat <<MSG
 
 Results:
-  $(pwd)/out/demo_features.h5   HDF5 feature store: 3 cases x $(./build/rdx features | grep -c -v '^tag,') features
+  $(pwd)/out/demo_features.h5   HDF5 feature store: 3 cases x $(($(wc -l < out/demo_features.csv) - 1)) features
   $(pwd)/out/demo_features.csv  the IBSI CT phantom as CSV (case_id,tag,value)
 
 Load the store in Python:

@@ -129,5 +129,23 @@ awk -F, 'NR > 1 { v[$2] = $3 } END {
   for (t in v) if (t ~ /_2D|_2_5D/) exit 6
 }' "$T/e.csv" && ok || bad "config E values (awk exit $?)"
 
+# --device cuda gives the --device cpu results (to 1e-9 relative): run with the
+# emulated kernels (rdx_emu) where there is no GPU.
+if [ -n "${RDX_EMU_CLI:-}" ]; then
+  for c in "ibsi_digital_phantom/image.nii.gz ibsi_digital_phantom/mask.nii.gz ibsi_digital_phantom.yaml" \
+           "sts/STS_002_image.nii.gz sts/STS_002_mask.nii.gz ibsi_config_A.yaml"; do
+    set -- $c
+    "$RDX" extract --device cpu --image "$D/$1" --mask "$D/$2" --settings "$D/settings/$3" --out "$T/cpu.csv" -q
+    "$RDX_EMU_CLI" extract --device cuda --image "$D/$1" --mask "$D/$2" --settings "$D/settings/$3" \
+      --out "$T/cuda.csv" 2>"$T/err"
+    grep -q "device cuda" "$T/err" && ok || bad "rdx_emu says it ran on cuda: $(cat "$T/err")"
+    paste -d, "$T/cpu.csv" "$T/cuda.csv" | awk -F, 'NR > 1 {
+        if ($2 != $5) { print "tag order " $2 " " $5; bad = 1; next }
+        a = $3 + 0; b = $6 + 0; d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a
+        if (($3 == "nan") != ($6 == "nan") || d > 1e-9 * (m > 1e-300 ? m : 1e-300)) { print $2, $3, $6; bad = 1 }
+        n++ } END { exit bad || n < 100 }' && ok || bad "cpu vs cuda outputs differ for $1"
+  done
+fi
+
 echo "cli_extract: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
