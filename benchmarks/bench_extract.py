@@ -4,10 +4,11 @@ equivalent settings, in the same run, for two suites:
 
   firstorder: rdx intensity statistics + intensity histogram vs PyRadiomics'
               firstorder class (fixed bin width 25, no resampling, no re-segmentation);
-  all:        every rdx family in 3D vs all PyRadiomics default classes (firstorder,
-              shape, glcm, glrlm, glszm, gldm, ngtdm), fixed bin width 25 on the
-              CT phantom (Moran's I and Geary's C off: PyRadiomics has neither) and
-              64 bins (fixed bin number, default morphology settings) on the synthetic CT.
+  all:        all PyRadiomics default classes (firstorder, shape, glcm, glrlm, glszm,
+              gldm, ngtdm) vs rdx's equivalent families in 3D (statistics, histogram,
+              morphology without Moran's I / Geary's C, GLCM, GLRLM, GLSZM, NGTDM, NGLDM),
+              fixed bin width 25 on the CT phantom; on the synthetic CT every rdx family
+              with 64 bins (fixed bin number) and default morphology settings.
 
 Cases: the IBSI CT phantom (datasets/ibsi_ct_phantom) and a synthetic
 512 x 512 x 300 int16 CT with an ellipsoidal ROI of about 20 million voxels
@@ -24,8 +25,11 @@ SETTINGS = {
     "firstorder": """families: [intensity_statistics, intensity_histogram]
 discretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}
 """,
-    # PyRadiomics' shape class has no Moran's I / Geary's C: they are off here.
-    "all": """texture: {aggregation: [3D]}
+    # The families PyRadiomics' default classes have (firstorder = statistics +
+    # histogram entropy/uniformity, shape, glcm, glrlm, glszm, gldm = ngldm, ngtdm);
+    # its shape class has no Moran's I / Geary's C: they are off here.
+    "all": """families: [intensity_statistics, intensity_histogram, morphology, glcm, glrlm, glszm, ngtdm, ngldm]
+texture: {aggregation: [3D]}
 morphology: {autocorrelation: off}
 discretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}
 """,
