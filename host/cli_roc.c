@@ -814,13 +814,20 @@ static void write_settings(rdx_json *j, const roc_args *a)
     rdx_json_object_close(j);
 }
 
-static int open_json(const char *path, FILE **f)
+/* Create the report and write what every report starts with: the root object, the
+ * version, the command, and an open "input" object for the caller to fill. */
+static int open_json(const char *path, const char *command, FILE **f, rdx_json *j)
 {
     *f = fopen(path, "w");
     if (!*f) {
         fprintf(stderr, "rdx roc: %s: cannot write: %s\n", path, strerror(errno));
         return RDX_EXIT_OUTPUT;
     }
+    rdx_json_init(j, *f);
+    rdx_json_object_open(j, NULL, 0);
+    rdx_json_string(j, "rdx_version", RDX_VERSION);
+    rdx_json_string(j, "command", command);
+    rdx_json_object_open(j, "input", 0);
     return RDX_EXIT_OK;
 }
 
@@ -838,15 +845,10 @@ static int close_json(const char *path, rdx_json *j, FILE *f)
 static int write_roc_json(const roc_args *a, const roc_data *d, const roc_result *r)
 {
     FILE *f;
-    int rc = open_json(a->json, &f);
+    rdx_json j;
+    int rc = open_json(a->json, "roc", &f, &j);
     if (rc != RDX_EXIT_OK)
         return rc;
-    rdx_json j;
-    rdx_json_init(&j, f);
-    rdx_json_object_open(&j, NULL, 0);
-    rdx_json_string(&j, "rdx_version", RDX_VERSION);
-    rdx_json_string(&j, "command", "roc");
-    rdx_json_object_open(&j, "input", 0);
     rdx_json_string(&j, "csv", a->csv);
     rdx_json_string(&j, "truth", a->truth);
     rdx_json_string(&j, "positive", a->positive);
@@ -1007,15 +1009,10 @@ static rdx_status match_cases(const id_label *ol, size_t n_ol, screen_data *s, r
 static int write_screen_json(const roc_args *a, const screen_data *s, const char *neg)
 {
     FILE *f;
-    int rc = open_json(a->json, &f);
+    rdx_json j;
+    int rc = open_json(a->json, "roc screening", &f, &j);
     if (rc != RDX_EXIT_OK)
         return rc;
-    rdx_json j;
-    rdx_json_init(&j, f);
-    rdx_json_object_open(&j, NULL, 0);
-    rdx_json_string(&j, "rdx_version", RDX_VERSION);
-    rdx_json_string(&j, "command", "roc screening");
-    rdx_json_object_open(&j, "input", 0);
     rdx_json_string(&j, "store", a->store);
     rdx_json_string(&j, "outcomes", a->outcomes);
     rdx_json_string(&j, "truth", a->truth);

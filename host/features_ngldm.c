@@ -18,25 +18,16 @@
 #include "kernels.h"
 #include "neighbours.h"
 
-size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane)
+/* Cell k = k dependent neighbours, i.e. dependence count k + 1. */
+static void ngldm_add(int64_t *row, int64_t g, const rdx_nbh_tally *t)
 {
-    return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
+    (void)g;
+    row[t->dependent]++;
 }
 
 void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
-    const int64_t *d = c->in->dim;
-    const int32_t *grey = c->in->grey;
-    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
-    for (int64_t z = z0; z < z1; z++)
-        for (int64_t y = 0; y < d[1]; y++)
-            for (int64_t x = 0; x < d[0]; x++) {
-                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
-                if (g <= 0)
-                    continue;
-                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, c->alpha, v);
-                m[(size_t)c->lv->row[g] * (size_t)width + (size_t)t.dependent]++;
-            }
+    rdx_nbh_count(c, in_plane, c->alpha, z0, z1, ngldm_add, m);
 }
 
 enum { LDE, HDE, LGCE, HGCE, LDLGE, LDHGE, HDLGE, HDHGE, GLNU, GLNU_NORM, DCNU, DCNU_NORM, DC_PERC, GL_VAR,
@@ -118,7 +109,6 @@ rdx_status rdx_family_ngldm(const rdx_texture_input *in, const rdx_texture *t, d
 {
     const rdx_nbh_family f = {N_NGLDM,
                               "NGLDM",
-                              rdx_ngldm_cells,
                               rdx_ngldm_count,
                               rdx_cuda_ngldm_counts,
                               rdx_ngldm_features,

@@ -85,6 +85,28 @@ int64_t rdx_nbh_max_neighbours(const rdx_nbh_ctx *c, int in_plane)
     return n - 1;
 }
 
+size_t rdx_nbh_cells(const rdx_nbh_ctx *c, int in_plane)
+{
+    return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
+}
+
+void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, int64_t z1, rdx_nbh_add add,
+                   int64_t *m)
+{
+    const int64_t *d = c->in->dim;
+    const int32_t *grey = c->in->grey;
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++) {
+                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
+                if (g <= 0)
+                    continue;
+                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, alpha, v);
+                add(m + (size_t)c->lv->row[g] * (size_t)width, g, &t);
+            }
+}
+
 static void write_features(const rdx_nbh_family *f, int agg, const double *out, int ok, double *values)
 {
     for (int k = 0; k < f->n_features; k++)
@@ -150,7 +172,7 @@ static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
 {
     int cuda = c->in->device == RDX_DEVICE_CUDA;
     int nt = cuda ? 1 : omp_get_max_threads();
-    size_t cells = f->cells(c, 0);
+    size_t cells = rdx_nbh_cells(c, 0);
     int64_t *m = thread_matrices(cells, nt, 1);
     if (!m)
         return out_of_memory(c, cells, err);
@@ -183,7 +205,7 @@ static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
     int cuda = c->in->device == RDX_DEVICE_CUDA;
     int nt = omp_get_max_threads();
     int64_t nz = c->in->dim[2];
-    size_t cells = f->cells(c, 1);
+    size_t cells = rdx_nbh_cells(c, 1);
     int nf = f->n_features;
     int64_t *m = thread_matrices(cells, nt, 2);
     int64_t *counted = cuda ? thread_matrices(cells, 1, (size_t)nz) : NULL;
@@ -264,29 +286,18 @@ rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int
 
 /* ---- NGTDM ---- */
 
-size_t rdx_ngtdm_cells(const rdx_nbh_ctx *c, int in_plane)
+/* Voxels without ROI neighbours are left out (IBSI). */
+static void ngtdm_add(int64_t *row, int64_t g, const rdx_nbh_tally *t)
 {
-    return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
+    if (t->n == 0)
+        return;
+    row[0]++;
+    row[t->n] += rdx_ngtdm_difference(g, t);
 }
 
 void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
-    const int64_t *d = c->in->dim;
-    const int32_t *grey = c->in->grey;
-    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
-    for (int64_t z = z0; z < z1; z++)
-        for (int64_t y = 0; y < d[1]; y++)
-            for (int64_t x = 0; x < d[0]; x++) {
-                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
-                if (g <= 0)
-                    continue;
-                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, 0, v);
-                if (t.n == 0)
-                    continue;
-                int64_t *row = m + (size_t)c->lv->row[g] * (size_t)width;
-                row[0]++;
-                row[t.n] += rdx_ngtdm_difference(g, &t);
-            }
+    rdx_nbh_count(c, in_plane, 0, z0, z1, ngtdm_add, m);
 }
 
 /* The five features from the levels present (level i, p_i, s_i; n of them). */
@@ -357,7 +368,6 @@ rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, d
 {
     const rdx_nbh_family f = {5,
                               "NGTDM",
-                              rdx_ngtdm_cells,
                               rdx_ngtdm_count,
                               rdx_cuda_ngtdm_counts,
                               rdx_ngtdm_features,

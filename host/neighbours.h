@@ -77,13 +77,30 @@ static inline RDX_HOSTDEV int64_t rdx_ngtdm_difference(int64_t g, const rdx_nbh_
     return g * t->n > t->sum ? g * t->n - t->sum : t->sum - g * t->n;
 }
 
+/* Both families count into matrices of lv->n rows (grey level lv->level[r])
+ * of rdx_nbh_max_neighbours + 1 cells: the number of cells. */
+size_t rdx_nbh_cells(const rdx_nbh_ctx *c, int in_plane);
+
+/* How a family adds the tally t of a ROI voxel of grey level g to the row of
+ * its count matrix for that level. */
+typedef void (*rdx_nbh_add)(int64_t *row, int64_t g, const rdx_nbh_tally *t);
+
+/* Scan every ROI voxel of slices z0..z1-1 (rdx_nbh_scan with `alpha`) and let
+ * `add` count its tally into m; the loop both families' count builders share. */
+void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, int64_t z1, rdx_nbh_add add,
+                   int64_t *m);
+
 /* NGTDM counts. Row r (grey level lv->level[r]) holds nw + 1 cells, nw =
  * rdx_nbh_max_neighbours: cell 0 = n_r, the voxels of that level with at least
  * one ROI neighbour; cell W (1..nw) = sum over those voxels with exactly W ROI
  * neighbours of |level * W - S|, S the sum of their neighbours' grey levels.
  * Hence s_r = sum_W cell[W] / W, kept in integers so that the matrix does not
- * depend on the summation order. */
-size_t rdx_ngtdm_cells(const rdx_nbh_ctx *c, int in_plane);
+ * depend on the summation order. Its size (rdx_nbh_cells, named per family for
+ * tests/test_neighbours.c): */
+static inline size_t rdx_ngtdm_cells(const rdx_nbh_ctx *c, int in_plane)
+{
+    return rdx_nbh_cells(c, in_plane);
+}
 /* Add the counts of the centre voxels in slices z0..z1-1 to m. */
 void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
 /* Coarseness, contrast, busyness, complexity, strength of m into out[0..4];
@@ -93,7 +110,10 @@ int rdx_ngtdm_features(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, dou
 /* NGLDM counts. Row r holds nw + 1 cells: cell k = voxels of grey level
  * lv->level[r] with k dependent ROI neighbours (|grey difference| <= alpha),
  * i.e. dependence count j = k + 1 (IBSI counts the centre itself). */
-size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane);
+static inline size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane)
+{
+    return rdx_nbh_cells(c, in_plane);
+}
 void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
 /* The 17 NGLDM features in IBSI order (lde, hde, lgce, hgce, ldlge, ldhge,
  * hdlge, hdhge, glnu, glnu_norm, dcnu, dcnu_norm, dc_perc, gl_var, dc_var,
@@ -107,7 +127,6 @@ struct rdx_cuda_nbh_input; /* kernels/kernels.h */
 typedef struct {
     int n_features;
     const char *name; /* "NGTDM", "NGLDM": for messages */
-    size_t (*cells)(const rdx_nbh_ctx *c, int in_plane);
     void (*count)(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
     /* The same counts on the CUDA device (in->device == RDX_DEVICE_CUDA), for
      * every slice at once: the kernels.h entry point; 0 or a CUDA error code. */

@@ -21,27 +21,19 @@ using rdx_tex::Jobs;
 __global__ void __launch_bounds__(rdx_tex::kThreads)
     glcm_kernel(Box b, Jobs j, int distance, uint32_t *counts)
 {
-    const int64_t plane = b.dim[0] * b.dim[1], n = (j.z1 - j.z0) * plane;
     const uint64_t np = (uint64_t)b.n_levels, space = np * np;
-    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        const int64_t v = j.z0 * plane + i, x = v % b.dim[0], y = v / b.dim[0] % b.dim[1], z = v / plane;
-        const int32_t g = b.grey[v];
-        if (!g)
-            continue;
-        for (int k = 0; k < j.n_dir; k++) {
-            const int64_t nx = x + (int64_t)distance * j.dir[k][0], ny = y + (int64_t)distance * j.dir[k][1];
-            const int64_t nz = z + (int64_t)distance * j.dir[k][2];
-            if (!rdx_tex::contains(b, nx, ny, nz))
-                continue;
-            const int32_t h = b.grey[nx + b.dim[0] * (ny + b.dim[1] * nz)];
-            if (!h)
-                continue;
-            const uint64_t p = (uint64_t)b.index[g], q = (uint64_t)b.index[h];
-            const uint64_t code = p <= q ? p * np + q : q * np + p;
-            atomicAdd(&counts[rdx_tex::matrix_base(j, k, z, space) + code], 1u);
-        }
-    }
+    rdx_tex::for_each_roi_voxel(b, j, [&](int k, int64_t, int64_t x, int64_t y, int64_t z, int32_t g) {
+        const int64_t nx = x + (int64_t)distance * j.dir[k][0], ny = y + (int64_t)distance * j.dir[k][1];
+        const int64_t nz = z + (int64_t)distance * j.dir[k][2];
+        if (!rdx_tex::contains(b, nx, ny, nz))
+            return;
+        const int32_t h = b.grey[nx + b.dim[0] * (ny + b.dim[1] * nz)];
+        if (!h)
+            return;
+        const uint64_t p = (uint64_t)b.index[g], q = (uint64_t)b.index[h];
+        const uint64_t code = p <= q ? p * np + q : q * np + p;
+        atomicAdd(&counts[rdx_tex::matrix_base(j, k, z, space) + code], 1u);
+    });
 }
 
 } // namespace

@@ -21,26 +21,18 @@ using rdx_tex::Jobs;
 __global__ void __launch_bounds__(rdx_tex::kThreads)
     glrlm_kernel(Box b, Jobs j, int64_t run_codes, uint32_t *counts)
 {
-    const int64_t plane = b.dim[0] * b.dim[1], n = (j.z1 - j.z0) * plane;
     const uint64_t space = (uint64_t)b.n_levels * (uint64_t)run_codes;
-    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        const int64_t v = j.z0 * plane + i, x = v % b.dim[0], y = v / b.dim[0] % b.dim[1], z = v / plane;
-        const int32_t g = b.grey[v];
-        if (!g)
-            continue;
-        for (int k = 0; k < j.n_dir; k++) {
-            const int *u = j.dir[k];
-            const int64_t off = u[0] + b.dim[0] * (u[1] + b.dim[1] * (int64_t)u[2]);
-            if (rdx_tex::contains(b, x - u[0], y - u[1], z - u[2]) && b.grey[v - off] == g)
-                continue; /* not the first voxel of its run */
-            int64_t len = 1;
-            while (rdx_tex::contains(b, x + len * u[0], y + len * u[1], z + len * u[2]) && b.grey[v + len * off] == g)
-                len++;
-            const uint64_t code = (uint64_t)b.index[g] * (uint64_t)run_codes + (uint64_t)len;
-            atomicAdd(&counts[rdx_tex::matrix_base(j, k, z, space) + code], 1u);
-        }
-    }
+    rdx_tex::for_each_roi_voxel(b, j, [&](int k, int64_t v, int64_t x, int64_t y, int64_t z, int32_t g) {
+        const int *u = j.dir[k];
+        const int64_t off = u[0] + b.dim[0] * (u[1] + b.dim[1] * (int64_t)u[2]);
+        if (rdx_tex::contains(b, x - u[0], y - u[1], z - u[2]) && b.grey[v - off] == g)
+            return; /* not the first voxel of its run */
+        int64_t len = 1;
+        while (rdx_tex::contains(b, x + len * u[0], y + len * u[1], z + len * u[2]) && b.grey[v + len * off] == g)
+            len++;
+        const uint64_t code = (uint64_t)b.index[g] * (uint64_t)run_codes + (uint64_t)len;
+        atomicAdd(&counts[rdx_tex::matrix_base(j, k, z, space) + code], 1u);
+    });
 }
 
 } // namespace

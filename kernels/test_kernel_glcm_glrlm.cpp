@@ -16,7 +16,6 @@
 #include "kernels.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -24,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 extern "C" {
 #include "glcm_glrlm.h"
 }
@@ -34,8 +33,6 @@ extern "C" {
 #endif
 
 namespace {
-
-const char *const kSchedules[] = {"forward", "reverse", "random:11"};
 
 struct Volume {
     std::string name;
@@ -60,14 +57,6 @@ rdx_texture_input input_of(const Volume &v, rdx_device device)
     return in;
 }
 
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* ROI voxels with probability roi_pct %; grey levels 1 + step * r (r < levels),
  * repeating the previous voxel's with probability repeat_pct % (longer runs). */
 Volume random_volume(const char *name, int nx, int ny, int nz, int levels, int step, int roi_pct, int repeat_pct,
@@ -78,9 +67,10 @@ Volume random_volume(const char *name, int nx, int ny, int nz, int levels, int s
     v.grey.assign(n, 0);
     int32_t prev = 1;
     for (size_t i = 0; i < n; i++) {
-        int32_t g = (int)(next(&seed) % 100) < repeat_pct ? prev : 1 + step * (int32_t)(next(&seed) % levels);
+        int32_t g = (int)(splitmix64(&seed) % 100) < repeat_pct ? prev
+                                                                : 1 + step * (int32_t)(splitmix64(&seed) % levels);
         prev = g;
-        v.grey[i] = (int)(next(&seed) % 100) < roi_pct ? g : 0;
+        v.grey[i] = (int)(splitmix64(&seed) % 100) < roi_pct ? g : 0;
     }
     for (int32_t g : v.grey)
         v.roi.push_back(g > 0);
@@ -200,12 +190,12 @@ void check_volume(const Volume &v, int distance)
 {
     int compared = 0;
     for (const char *s : kSchedules) {
-        setenv("SIMT_SCHEDULE", s, 1); /* read by the emulator, ignored on a GPU */
+        set_schedule(s);
         for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
             for (uint64_t per_call : {0, 3, 9})
                 compared += check_matrices(v, fam, distance, RDX_AGG_2D | RDX_AGG_3D, per_call, s);
     }
-    setenv("SIMT_SCHEDULE", "forward", 1);
+    set_schedule("forward");
     for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
         for (unsigned agg : {(unsigned)RDX_AGG_2D, (unsigned)RDX_AGG_3D})
             compared += check_matrices(v, fam, distance, agg, 0, "forward");
@@ -287,7 +277,7 @@ void test_by_hand()
      * 1 (x = 0), 1 and 2 (x = 1), 2 x2 (x = 2) -> codes 1, 1, 5, 6. */
     const uint32_t glrlm_want[16] = {0, 0, 1, 0, 0, 1, 1, 0, 0, 2, 0, 0, 0, 1, 1, 0};
     for (const char *s : kSchedules) {
-        setenv("SIMT_SCHEDULE", s, 1);
+        set_schedule(s);
         for (int per_slice = 0; per_slice <= 1; per_slice++) { /* one slice: the same layout */
             const rdx_cuda_tex_jobs jobs = {dirs, 2, 0, 1, per_slice};
             uint32_t got[16];
@@ -343,36 +333,28 @@ void test_over_budget(const Volume &v)
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *env = getenv("RDX_SOURCE_DIR");
-    const std::string root = env ? env : ".";
-    auto t0 = std::chrono::steady_clock::now();
-    test_by_hand();
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        const std::string root = source_dir();
+        test_by_hand();
 
-    std::vector<Volume> vols = {
-        random_volume("random 9x8x6, 5 levels, runs", 9, 8, 6, 5, 1, 85, 60, 1),
-        random_volume("random 9x8x6, 12 of 23 levels", 9, 8, 6, 12, 2, 70, 0, 2),
-        random_volume("random 5x12x4, 7 levels", 5, 12, 4, 7, 1, 90, 40, 3),
-        random_volume("uniform 7x5x3", 7, 5, 3, 1, 1, 100, 0, 4),
-    };
-    Volume phantom;
-    CHECK(digital_phantom(root, &phantom), "IBSI digital phantom not read from %s", root.c_str());
-    for (const Volume &v : vols) {
-        check_volume(v, 1);
-        check_features(v, 1);
-    }
-    check_volume(vols[0], 2);
-    check_features(vols[0], 2);
-    if (!phantom.grey.empty()) {
-        check_volume(phantom, 1);
-        check_ibsi(root, check_features(phantom, 1));
-    }
-    test_over_budget(vols[0]);
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+        std::vector<Volume> vols = {
+            random_volume("random 9x8x6, 5 levels, runs", 9, 8, 6, 5, 1, 85, 60, 1),
+            random_volume("random 9x8x6, 12 of 23 levels", 9, 8, 6, 12, 2, 70, 0, 2),
+            random_volume("random 5x12x4, 7 levels", 5, 12, 4, 7, 1, 90, 40, 3),
+            random_volume("uniform 7x5x3", 7, 5, 3, 1, 1, 100, 0, 4),
+        };
+        Volume phantom;
+        CHECK(digital_phantom(root, &phantom), "IBSI digital phantom not read from %s", root.c_str());
+        for (const Volume &v : vols) {
+            check_volume(v, 1);
+            check_features(v, 1);
+        }
+        check_volume(vols[0], 2);
+        check_features(vols[0], 2);
+        if (!phantom.grey.empty()) {
+            check_volume(phantom, 1);
+            check_ibsi(root, check_features(phantom, 1));
+        }
+        test_over_budget(vols[0]);
+    });
 }

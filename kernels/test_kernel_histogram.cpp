@@ -8,13 +8,12 @@
  * GPU (test_kernel_histogram_cuda, which exits 77 = skipped without a device). */
 #include "kernels.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 #include "rdx/io.h"
 #include "voxel_ops.h"
 
@@ -38,7 +37,7 @@ std::vector<int64_t> check_against_cpu(const char *what, const std::vector<float
     const std::vector<int64_t> want = cpu_histogram(x, d);
     std::vector<int64_t> got;
     for (const char *s : {"forward", "reverse", "random:7"}) {
-        setenv("SIMT_SCHEDULE", s, 1); /* read by the emulator, ignored on a GPU */
+        set_schedule(s);
         got.assign((size_t)d.n_bins, -1);
         int err = rdx_cuda_intensity_histogram(x.data(), x.size(), &d, got.data());
         CHECK(err == 0, "%s, %s: %s", what, s, rdx_cuda_error_string(err));
@@ -108,14 +107,6 @@ void test_ct_phantom(const std::string &root)
     CHECK(median == 22.0, "median %g, IBSI 22", median);
 }
 
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void test_random_inputs()
 {
     uint64_t seed = 2024;
@@ -124,7 +115,7 @@ void test_random_inputs()
     std::vector<float> x(100003);
     float lo = INFINITY, hi = -INFINITY;
     for (float &v : x) {
-        v = (float)((double)(next(&seed) >> 11) * 0x1p-53 * 4000.0 - 1000.0);
+        v = (float)((double)(splitmix64(&seed) >> 11) * 0x1p-53 * 4000.0 - 1000.0);
         lo = std::fmin(lo, v);
         hi = std::fmax(hi, v);
     }
@@ -134,7 +125,7 @@ void test_random_inputs()
     /* 20000 grey levels do not fit in shared memory: the global-atomics path. */
     std::vector<float> levels(50000);
     for (float &v : levels)
-        v = (float)(1 + next(&seed) % 20000);
+        v = (float)(1 + splitmix64(&seed) % 20000);
     rdx_disc_info none = {RDX_DISC_NONE, 20000, 1.0, 20000.0, 1.0};
     check_against_cpu("random, 20000 levels", levels, none);
 
@@ -150,16 +141,8 @@ void test_random_inputs()
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *root = getenv("RDX_SOURCE_DIR");
-    auto t0 = std::chrono::steady_clock::now();
-    test_ct_phantom(root ? root : ".");
-    test_random_inputs();
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        test_ct_phantom(source_dir());
+        test_random_inputs();
+    });
 }

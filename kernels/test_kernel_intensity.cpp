@@ -12,14 +12,13 @@
 #include "kernels.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 #include "rdx/io.h"
 #include "voxel_ops.h"
 extern "C" { /* host headers without C++ guards */
@@ -33,19 +32,21 @@ extern "C" { /* host headers without C++ guards */
 
 namespace {
 
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-double uniform(uint64_t *s) { return (double)(next(s) >> 11) * 0x1p-53; }
+double uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
 
 bool same_bits(const void *a, const void *b, size_t bytes) { return std::memcmp(a, b, bytes) == 0; }
 
 /* ---- resampling ------------------------------------------------------------ */
+
+/* An image and a mask on g, both zero (the caller frees both). */
+void alloc_image_mask(const rdx_grid *g, rdx_image *img, rdx_mask *m)
+{
+    rdx_error err = {};
+    *img = {};
+    *m = {};
+    rdx_image_alloc(img, g, &err);
+    rdx_mask_alloc(m, g, &err);
+}
 
 void resample_case(const char *what, const int64_t dim[3], const double sp[3], const double new_sp[3],
                    uint64_t *seed)
@@ -54,11 +55,10 @@ void resample_case(const char *what, const int64_t dim[3], const double sp[3], c
     rdx_grid_init(&g, dim[0], dim[1], dim[2]);
     for (int a = 0; a < 3; a++)
         g.spacing[a] = sp[a];
-    rdx_image img = {};
-    rdx_mask m = {};
+    rdx_image img;
+    rdx_mask m;
+    alloc_image_mask(&g, &img, &m);
     rdx_error err = {};
-    rdx_image_alloc(&img, &g, &err);
-    rdx_mask_alloc(&m, &g, &err);
     for (size_t i = 0; i < rdx_grid_count(&g); i++) {
         img.data[i] = (float)(uniform(seed) * 2000.0 - 1000.0);
         m.data[i] = uniform(seed) < 0.4;
@@ -305,11 +305,10 @@ void test_local_random()
     rdx_grid_init(&g, 14, 13, 7);
     g.spacing[0] = g.spacing[1] = 2.0;
     g.spacing[2] = 3.0; /* radii 3, 3, 2 voxels */
-    rdx_image img = {};
-    rdx_mask m = {};
+    rdx_image img;
+    rdx_mask m;
+    alloc_image_mask(&g, &img, &m);
     rdx_error err = {};
-    rdx_image_alloc(&img, &g, &err);
-    rdx_mask_alloc(&m, &g, &err);
     for (size_t i = 0; i < rdx_grid_count(&g); i++) {
         img.data[i] = (float)std::floor(uniform(&seed) * 2000.0 - 1000.0);
         m.data[i] = uniform(&seed) < 0.3;
@@ -395,24 +394,16 @@ void test_phantom(const std::string &root, std::vector<float> *roi)
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *root = getenv("RDX_SOURCE_DIR");
-    auto t0 = std::chrono::steady_clock::now();
-    for (const char *schedule : {"forward", "reverse"}) {
-        setenv("SIMT_SCHEDULE", schedule, 1); /* read by the emulator, ignored on a GPU */
-        std::vector<float> phantom;
-        test_phantom(root ? root : ".", &phantom);
-        test_resampling();
-        test_discretisation();
-        test_sums(phantom);
-        test_ivh();
-        test_local_random();
-    }
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        for (const char *schedule : {"forward", "reverse"}) {
+            set_schedule(schedule);
+            std::vector<float> phantom;
+            test_phantom(source_dir(), &phantom);
+            test_resampling();
+            test_discretisation();
+            test_sums(phantom);
+            test_ivh();
+            test_local_random();
+        }
+    });
 }

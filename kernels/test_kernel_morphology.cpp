@@ -10,13 +10,12 @@
 #include "kernels.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 #include "rdx/settings.h"
 extern "C" { /* C headers without extern "C" */
 #include "families.h"
@@ -80,7 +79,7 @@ void test_pair_sums()
     const int64_t n = (int64_t)p.d.size();
     const std::vector<double> want = reference_sums(p, s);
     for (const char *sched : {"forward", "reverse", "random:11"}) {
-        setenv("SIMT_SCHEDULE", sched, 1); /* read by the emulator, ignored on a GPU */
+        set_schedule(sched);
         std::vector<double> got(3 * (size_t)n, -1.0);
         int err = rdx_cuda_autocorr_pair_sums(p.x.data(), p.y.data(), p.z.data(), p.d.data(), n, s, got.data());
         CHECK(err == 0, "%s: %s", sched, rdx_cuda_error_string(err));
@@ -117,7 +116,7 @@ void test_mesh()
         CHECK(rdx_mesh_from_mask_on(mask.data(), dim, RDX_DEVICE_CPU, &cpu, &err) == RDX_OK, "%s", err.msg);
         CHECK(m == 2 || cpu.n_triangles > 0, "mask %d: no triangles", m);
         for (const char *sched : {"forward", "reverse", "random:5"}) {
-            setenv("SIMT_SCHEDULE", sched, 1);
+            set_schedule(sched);
             CHECK(rdx_mesh_from_mask_on(mask.data(), dim, RDX_DEVICE_CUDA, &gpu, &err) == RDX_OK, "%s", err.msg);
             CHECK(same_mesh(cpu, gpu), "mask %d, %s: %d/%d vertices, %lld/%lld triangles", m, sched,
                   (int)cpu.n_vertices, (int)gpu.n_vertices, (long long)cpu.n_triangles, (long long)gpu.n_triangles);
@@ -173,16 +172,9 @@ void test_family()
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    test_pair_sums();
-    test_mesh();
-    test_family();
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        test_pair_sums();
+        test_mesh();
+        test_family();
+    });
 }

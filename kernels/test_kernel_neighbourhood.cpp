@@ -12,7 +12,6 @@
  * device). */
 #include "kernels.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -20,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 extern "C" {
 #include "neighbours.h"
 }
@@ -111,7 +110,7 @@ void compare_cells(const char *what, box &b, int distance, int alpha)
             rdx_cuda_nbh_input d = {b.grey.data(), {b.dim[0], b.dim[1], b.dim[2]}, lv.row, b.n_grey, lv.n, width,
                                     distance, alpha, in_plane};
             for (const char *s : {"forward", "reverse", "random:11"}) {
-                setenv("SIMT_SCHEDULE", s, 1); /* read by the emulator, ignored on a GPU */
+                set_schedule(s);
                 std::vector<int64_t> got(want.size(), -1);
                 int code = f.kernel(&d, got.data());
                 CHECK(code == 0, "%s %s %s: %s", what, f.name, s, rdx_cuda_error_string(code));
@@ -143,20 +142,12 @@ std::vector<double> compare_features(const char *what, box &b, const rdx_texture
     return gpu;
 }
 
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* ~70 % ROI; levels 1..n_grey except 3, so that compaction drops a row. */
 box random_box(uint64_t seed, int64_t nx, int64_t ny, int64_t nz, int n_grey)
 {
     box b = {{nx, ny, nz}, n_grey, std::vector<int32_t>((size_t)(nx * ny * nz)), {}, {}};
     for (int32_t &g : b.grey) {
-        g = next(&seed) % 10 < 7 ? (int32_t)(1 + next(&seed) % (uint64_t)n_grey) : 0;
+        g = splitmix64(&seed) % 10 < 7 ? (int32_t)(1 + splitmix64(&seed) % (uint64_t)n_grey) : 0;
         g = g == 3 ? 4 : g;
     }
     return b;
@@ -260,17 +251,9 @@ void test_bad_inputs()
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *root = getenv("RDX_SOURCE_DIR");
-    auto t0 = std::chrono::steady_clock::now();
-    test_bad_inputs();
-    test_digital_phantom(root ? root : ".");
-    test_random_boxes();
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        test_bad_inputs();
+        test_digital_phantom(source_dir());
+        test_random_boxes();
+    });
 }

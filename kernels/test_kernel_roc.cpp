@@ -10,14 +10,13 @@
  * (test_kernel_roc_cuda, which exits 77 = skipped without a device). */
 #include "kernels.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 #include "rdx/philox.h"
 #include "rdx/roc.h"
 extern "C" {
@@ -29,8 +28,6 @@ extern "C" {
 #endif
 
 namespace {
-
-const char *const kSchedules[] = {"forward", "reverse", "random:11"};
 
 struct study_set {
     std::vector<uint8_t> label;
@@ -60,21 +57,13 @@ bool load_asah(const std::string &root, study_set *s)
     return ok;
 }
 
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* n studies, k columns of scores on `levels` distinct values (many ties);
  * with nan_every > 0, every nan_every-th score of columns 1.. is NaN. */
 study_set random_set(size_t n, size_t k, unsigned levels, size_t nan_every, uint64_t seed)
 {
     study_set s;
     for (size_t i = 0; i < n; i++)
-        s.label.push_back(next(&seed) % 3 == 0);
+        s.label.push_back(splitmix64(&seed) % 3 == 0);
     s.label[0] = 1;
     s.label[1] = 0;
     s.scores.assign(k, std::vector<double>(n));
@@ -82,7 +71,7 @@ study_set random_set(size_t n, size_t k, unsigned levels, size_t nan_every, uint
         for (size_t i = 0; i < n; i++)
             s.scores[j][i] = (j > 0 && nan_every && (i + j) % nan_every == 0)
                                  ? NAN
-                                 : (double)(next(&seed) % levels) * 0.25 + 0.1 * s.label[i] * (double)j;
+                                 : (double)(splitmix64(&seed) % levels) * 0.25 + 0.1 * s.label[i] * (double)j;
     return s;
 }
 
@@ -157,7 +146,7 @@ void check_boot_auc(const char *what, const study_set &s, int stratified, size_t
     std::vector<double> cpu(k * n_boot), dev(k * n_boot);
     CHECK(rdx_boot_auc(cols.c.data(), k, &d, n_boot, cpu.data(), &err) == RDX_OK, "%s: CPU: %s", what, err.msg);
     for (const char *sched : kSchedules) {
-        setenv("SIMT_SCHEDULE", sched, 1);
+        set_schedule(sched);
         rdx_boot_design on = d;
         on.device = RDX_DEVICE_CUDA;
         std::fill(dev.begin(), dev.end(), -1.0);
@@ -205,7 +194,7 @@ void check_boot_points(const char *what, const study_set &s, size_t n_boot, rdx_
         CHECK(rdx_boot_operating_points(&cols.c[j], specs, ns, &d, n_boot, cpu.data(), &err) == RDX_OK, "%s: %s",
               what, err.msg);
         for (const char *sched : {"forward", "reverse"}) {
-            setenv("SIMT_SCHEDULE", sched, 1);
+            set_schedule(sched);
             rdx_boot_design on = d;
             on.device = RDX_DEVICE_CUDA;
             memset(dev.data(), 0xff, dev.size() * sizeof dev[0]);
@@ -228,7 +217,7 @@ void check_delong_asah(const study_set &s)
     rdx_error err;
     CHECK(rdx_delong_compute_on(cols.c.data(), 3, RDX_DEVICE_CPU, &cpu, &err) == RDX_OK, "CPU: %s", err.msg);
     for (const char *sched : {"forward", "reverse"}) {
-        setenv("SIMT_SCHEDULE", sched, 1);
+        set_schedule(sched);
         CHECK(rdx_delong_compute_on(cols.c.data(), 3, RDX_DEVICE_CUDA, &dev, &err) == RDX_OK, "device: %s", err.msg);
         size_t at;
         CHECK(same_bits(cpu.auc, dev.auc, 3, &at), "aSAH %s: AUC %zu differs", sched, at);
@@ -293,7 +282,7 @@ void check_screen(const study_set &s, size_t n_boot)
                         &err) == RDX_OK,
           "screen CPU: %s", err.msg);
     for (const char *sched : {"forward", "random:5"}) {
-        setenv("SIMT_SCHEDULE", sched, 1);
+        set_schedule(sched);
         memset(dev.data(), 0, dev.size() * sizeof dev[0]);
         CHECK(rdx_screen_on(x.data(), n, nf, s.label.data(), RDX_ROC_HIGHER, 0.95, &d, n_boot, RDX_DEVICE_CUDA,
                             dev.data(), &err) == RDX_OK,
@@ -330,32 +319,24 @@ void check_errors(const study_set &s)
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *root = getenv("RDX_SOURCE_DIR");
-    auto t0 = std::chrono::steady_clock::now();
-    study_set asah;
-    if (load_asah(root ? root : ".", &asah)) {
-        check_boot_auc("aSAH stratified", asah, 1, 200);
-        check_boot_auc("aSAH plain", asah, 0, 64);
-        check_boot_points("aSAH", asah, 64, RDX_ROC_HIGHER);
-        check_delong_asah(asah);
-    }
-    /* Ties and NaN-skipped studies (columns of different sizes). */
-    study_set ties = random_set(150, 4, 9, 7, 42);
-    check_boot_auc("random ties", ties, 1, 96);
-    check_boot_auc("random ties plain", ties, 0, 64);
-    check_boot_points("random ties, lower", ties, 48, RDX_ROC_LOWER);
-    check_placements(ties);
-    check_screen(ties, 64);
-    check_delong_random(random_set(120, 12, 40, 0, 4));
-    /* 2000 studies: counts in global scratch instead of shared memory. */
-    check_boot_auc("2000 studies", random_set(2000, 2, 300, 0, 8), 1, 16);
-    check_errors(ties);
-    printf("%s: %.2f s\n", RDX_TEST_NAME,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        study_set asah;
+        if (load_asah(source_dir(), &asah)) {
+            check_boot_auc("aSAH stratified", asah, 1, 200);
+            check_boot_auc("aSAH plain", asah, 0, 64);
+            check_boot_points("aSAH", asah, 64, RDX_ROC_HIGHER);
+            check_delong_asah(asah);
+        }
+        /* Ties and NaN-skipped studies (columns of different sizes). */
+        study_set ties = random_set(150, 4, 9, 7, 42);
+        check_boot_auc("random ties", ties, 1, 96);
+        check_boot_auc("random ties plain", ties, 0, 64);
+        check_boot_points("random ties, lower", ties, 48, RDX_ROC_LOWER);
+        check_placements(ties);
+        check_screen(ties, 64);
+        check_delong_random(random_set(120, 12, 40, 0, 4));
+        /* 2000 studies: counts in global scratch instead of shared memory. */
+        check_boot_auc("2000 studies", random_set(2000, 2, 300, 0, 8), 1, 16);
+        check_errors(ties);
+    });
 }

@@ -12,7 +12,6 @@
 #include "kernels.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "check.h"
+#include "test_support.h"
 extern "C" {
 #include "zones.h"
 }
@@ -34,8 +33,6 @@ extern "C" {
 
 namespace {
 
-const char *const kSchedules[] = {"forward", "reverse", "random:11"};
-
 struct vol {
     int64_t dim[3];
     std::vector<int32_t> grey;
@@ -43,14 +40,6 @@ struct vol {
 
     size_t n() const { return (size_t)(dim[0] * dim[1] * dim[2]); }
 };
-
-uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* Grey levels 1..ng in a random intensity mask inside a random morphological
  * mask (the morphological mask holds more voxels, as after re-segmentation). */
@@ -61,9 +50,9 @@ vol random_vol(int64_t nx, int64_t ny, int64_t nz, int ng, uint64_t seed)
     v.roi.assign(v.n(), 0);
     v.morph.assign(v.n(), 0);
     for (size_t i = 0; i < v.n(); i++) {
-        v.morph[i] = next(&seed) % 10 < 8;
-        v.roi[i] = v.morph[i] && next(&seed) % 10 < 8;
-        v.grey[i] = v.roi[i] ? 1 + (int32_t)(next(&seed) % (uint64_t)ng) : 0;
+        v.morph[i] = splitmix64(&seed) % 10 < 8;
+        v.roi[i] = v.morph[i] && splitmix64(&seed) % 10 < 8;
+        v.grey[i] = v.roi[i] ? 1 + (int32_t)(splitmix64(&seed) % (uint64_t)ng) : 0;
     }
     return v;
 }
@@ -201,7 +190,7 @@ void check_zones(const vol &v, int linkage, int in_plane, bool with_dist, const 
 void check_volume(const vol &v, int linkage, const char *name)
 {
     for (const char *s : kSchedules) {
-        setenv("SIMT_SCHEDULE", s, 1); /* read by the emulator, ignored on a GPU */
+        set_schedule(s);
         char what[160];
         for (int in_plane = 0; in_plane < 2; in_plane++) {
             std::snprintf(what, sizeof what, "%s, %s, %s, linkage %d", name, s, in_plane ? "2D" : "3D", linkage);
@@ -315,17 +304,9 @@ void test_errors()
 
 int main()
 {
-    char name[256], why[256];
-    if (!rdx_cuda_device_query(name, sizeof name, why, sizeof why)) {
-        std::printf("%s: %s, skipped\n", RDX_TEST_NAME, why);
-        return 77;
-    }
-    const char *root = getenv("RDX_SOURCE_DIR");
-    auto t0 = std::chrono::steady_clock::now();
-    test_digital_phantom(root ? root : ".");
-    test_random_volumes();
-    test_errors();
-    std::printf("%s: %.2f s\n", RDX_TEST_NAME,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    return check_summary(RDX_TEST_NAME);
+    return run_kernel_test(RDX_TEST_NAME, [] {
+        test_digital_phantom(source_dir());
+        test_random_volumes();
+        test_errors();
+    });
 }

@@ -1,5 +1,5 @@
 /* Shared by glcm.cu and glrlm.cu: the texture box and the jobs as kernel
- * arguments, and the host side of a dense-count call (check the arguments,
+ * arguments, the kernels' loop over voxels and directions, and the host side of a dense-count call (check the arguments,
  * upload the box, zero the counters, launch, download). */
 #ifndef RDX_KERNELS_TEX_COUNTS_H
 #define RDX_KERNELS_TEX_COUNTS_H
@@ -41,6 +41,24 @@ static inline __device__ uint64_t matrix_base(const Jobs &j, int k, int64_t z, u
 {
     uint64_t m = j.per_slice ? (uint64_t)k * (uint64_t)(j.z1 - j.z0) + (uint64_t)(z - j.z0) : (uint64_t)k;
     return m * space;
+}
+
+/* The grid-stride loop of a count kernel, one thread per voxel of slices
+ * z0..z1-1: calls visit(k, v, x, y, z, g) for each ROI voxel v = (x, y, z)
+ * (grey level g > 0) and each direction k of the jobs. */
+template <class Visit>
+static inline __device__ void for_each_roi_voxel(const Box &b, const Jobs &j, Visit visit)
+{
+    const int64_t plane = b.dim[0] * b.dim[1], n = (j.z1 - j.z0) * plane;
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const int64_t v = j.z0 * plane + i, x = v % b.dim[0], y = v / b.dim[0] % b.dim[1], z = v / plane;
+        const int32_t g = b.grey[v];
+        if (!g)
+            continue;
+        for (int k = 0; k < j.n_dir; k++)
+            visit(k, v, x, y, z, g);
+    }
 }
 
 /* Runs launch(box, jobs, device counters, blocks), which launches a kernel
