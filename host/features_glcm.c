@@ -29,6 +29,7 @@
  * stored as its upper triangle: entry (a <= b) with count c stands for
  * c at (i, j) and c at (j, i), or 2c at (i, i). */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,12 +238,27 @@ static rdx_status code_buffer(const rdx_tex_ctx *c, size_t n_roi, uint64_t **buf
     return c->pre || *buf ? RDX_OK : RDX_E_NOMEM;
 }
 
+/* Directions counted at once hold a code buffer of 16 bytes per ROI voxel
+ * each: on large ROIs fewer run in parallel, so that the buffers stay within
+ * this budget (a 20-million-voxel ROI: one at a time). */
+#define RDX_TEX_CODE_BUDGET ((size_t)256 << 20)
+
+static int parallel_directions(size_t n_roi)
+{
+    size_t per = 2 * n_roi * sizeof(uint64_t);
+    int threads = omp_get_max_threads();
+    if (per == 0) /* no code buffers: matrices counted on the device */
+        return threads;
+    size_t k = RDX_TEX_CODE_BUDGET / per;
+    return k < 1 ? 1 : (k < (size_t)threads ? (int)k : threads);
+}
+
 /* The whole-box matrix and feature row of each of the ndir directions. */
 static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c, int ndir, size_t n_roi,
                                      rdx_counts *dm, double *f, uint8_t *valid)
 {
     int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(parallel_directions(c->pre ? 0 : n_roi))
     for (int d = 0; d < ndir; d++) {
         uint64_t *buf;
         rdx_status st = code_buffer(c, n_roi, &buf);

@@ -220,7 +220,7 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
 
 typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
 
-static rdx_status texture_families(const work_set *w, const rdx_settings *s, const rdx_disc_info *info,
+static rdx_status texture_families(work_set *w, const rdx_settings *s, const rdx_disc_info *info,
                                    rdx_device device, double *values, rdx_error *err)
 {
     static const struct {
@@ -233,6 +233,9 @@ static rdx_status texture_families(const work_set *w, const rdx_settings *s, con
     rdx_status st = box_build(w, info, device, &box, err);
     if (st)
         return st;
+    /* The box holds everything the texture families read: release the
+     * full-size working volumes before their matrices (peak memory). */
+    work_free(w);
     if (s->families & RDX_FAMILY_MORPH)
         st = rdx_family_morphology(&box.in, s, values, err);
     for (size_t f = 0; !st && f < sizeof fam / sizeof *fam; f++)
@@ -242,7 +245,9 @@ static rdx_status texture_families(const work_set *w, const rdx_settings *s, con
     return st;
 }
 
-static rdx_status run_families(const work_set *w, const rdx_settings *s, rdx_device device, double *values,
+/* Families on the ROI intensities first, then (texture, morphology) on the
+ * ROI box, which runs last because it releases the full-size volumes. */
+static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device device, double *values,
                                 rdx_error *err)
 {
     float *x;
@@ -266,11 +271,11 @@ static rdx_status run_families(const work_set *w, const rdx_settings *s, rdx_dev
         st = rdx_family_ivh(x, n, s, device, values, err);
     if (!st && (s->families & RDX_FAMILY_IH))
         st = intensity_histogram(x, n, &info, device, values, err);
-    if (!st && (s->families & TEXTURE_FAMILIES))
-        st = texture_families(w, s, &info, device, values, err);
-    if (!st && (s->families & RDX_FAMILY_STAT)) /* last: it reorders x */
+    if (!st && (s->families & RDX_FAMILY_STAT)) /* after the others reading x: it reorders x */
         st = rdx_family_intensity_stats_on(x, n, device, values, err);
     free(x);
+    if (!st && (s->families & TEXTURE_FAMILIES))
+        st = texture_families(w, s, &info, device, values, err);
     return st;
 }
 
