@@ -10,7 +10,7 @@
 #include "order_stats.h"
 
 /* Mean absolute deviation of the bins in [lo, hi] around their own mean
- * (around c when c is finite). */
+ * (around c when c is finite); 0 when no bin lies in [lo, hi]. */
 static double hist_abs_dev(const int64_t *h, int ng, double lo, double hi, double c)
 {
     double n = 0, s = 0, a = 0;
@@ -19,6 +19,8 @@ static double hist_abs_dev(const int64_t *h, int ng, double lo, double hi, doubl
             n += (double)h[i];
             s += (double)h[i] * i;
         }
+    if (n == 0)
+        return 0.0;
     double centre = isfinite(c) ? c : s / n;
     for (int i = 1; i <= ng; i++)
         if (i >= lo && i <= hi)

@@ -32,9 +32,13 @@ static rdx_status deviations(const float *x, size_t n, rdx_device device, const 
     *medad /= (double)n;
     if (!st)
         st = rdx_abs_dev_sum(x, n, 0.0, p[1], p[5], device, rmad, &cnt, &sum, err);
-    if (!st)
+    /* No value within [p10, p90] (two distinct values): no spread in the robust set. */
+    if (!st && cnt == 0)
+        *rmad = 0.0;
+    else if (!st) {
         st = rdx_abs_dev_sum(x, n, sum / cnt, p[1], p[5], device, rmad, &cnt, &sum, err);
-    *rmad /= cnt;
+        *rmad /= cnt;
+    }
     return st;
 }
 

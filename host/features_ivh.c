@@ -11,7 +11,10 @@
  * gamma_k = k / K, the volume fraction nu_k the fraction of ROI voxels with
  * k' >= k. Then
  *   V_x = nu at the smallest k with gamma_k >= x,
- *   I_x = X_d at the smallest k with nu_k <= x (X_d(K + 1) when none). */
+ *   I_x = X_d at the smallest k with nu_k <= x (X_d(K + 1) when none).
+ * Method none on non-integer intensities (MR, PET, dose in Gy) leaves the IVH
+ * features undefined (NaN) instead of failing the case: fixed_bin_size is
+ * the method for continuous values. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -27,6 +30,7 @@ typedef struct {
     int64_t k_max;   /* K */
     rdx_disc_info fbn;
     int use_fbn;
+    int undefined;   /* method none on non-integer intensities */
 } ivh_grid;
 
 /* The grid index of x is rdx_disc_bin(x, bins) - 1: FBN bins for the FBN
@@ -79,19 +83,24 @@ static rdx_status setup_grid(const rdx_settings *s, double mn, double mx, int al
     case RDX_DISC_FIXED_BIN_SIZE:
         if (s->ivh.min_set)
             lo = s->ivh.min_value;
+        if (mn < lo)
+            return rdx_error_set(err, RDX_E_INVALID,
+                                 "intensity-volume histogram: ROI minimum %g is below the lower bound %g", mn, lo);
         g->w = s->ivh.bin_width;
         g->offset = 0.5;
         /* A finite range upper bound closes the last bin; else the ROI maximum's bin. */
-        kmax = use_range && isfinite(r->range[1]) ? ceil((hi - lo) / g->w) - 1 : floor((mx - lo) / g->w);
+        kmax = use_range && isfinite(r->range[1]) ? fmax(ceil((hi - lo) / g->w) - 1, 0.0)
+                                                  : floor((mx - lo) / g->w);
         g->lo = lo;
         break;
     default:
-        if (!all_integer)
-            return rdx_error_set(err, RDX_E_INVALID,
-                                 "intensity-volume histogram with method 'none' needs integer intensities; "
-                                 "set ivh.method to fixed_bin_size for continuous values (dose, SUV)");
-        g->lo = lo;
-        kmax = hi - lo;
+        if (!all_integer) {
+            g->undefined = 1;
+            return RDX_OK;
+        }
+        /* Integer intensities: the grid runs over the integers within the range. */
+        g->lo = ceil(lo);
+        kmax = floor(hi) - g->lo;
         break;
     }
     if (!(kmax >= 0 && kmax <= IVH_MAX_GRID))
@@ -114,7 +123,7 @@ rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, rdx_d
     }
     ivh_grid g = {0};
     rdx_status st = setup_grid(s, mn, mx, all_integer, &g, err);
-    if (st)
+    if (st || g.undefined)
         return st;
     int64_t K = g.k_max;
     int64_t *ge = calloc((size_t)K + 2, sizeof *ge);

@@ -174,8 +174,50 @@ static void test_small_families(void)
     CHECK(v[RDX_F_IH_MODE] == 1, "mode");
 }
 
+static void test_edge_cases(void)
+{
+    double v[RDX_F_COUNT];
+    rdx_error err;
+    /* Two distinct values: p10 = 1.1, p90 = 1.9, nothing in between: robust MAD 0 (not 0/0). */
+    float two[2] = {1, 2};
+    CHECK(rdx_family_intensity_stats(two, 2, v, &err) == RDX_OK, "stats of 2 voxels");
+    CHECK(v[RDX_F_STAT_RMAD] == 0, "rmad of 2 voxels: %g", v[RDX_F_STAT_RMAD]);
+    int64_t h2[3] = {0, 1, 1};
+    rdx_family_intensity_histogram(h2, 2, v);
+    CHECK(v[RDX_F_IH_RMAD] == 0, "ih rmad of 2 voxels: %g", v[RDX_F_IH_RMAD]);
+
+    rdx_settings s;
+    rdx_settings_default(&s);
+    /* IVH none on non-integer intensities: undefined (NaN), the case goes on. */
+    float dose[3] = {0.5f, 1.25f, 2.0f};
+    for (int f = 0; f < RDX_F_COUNT; f++) v[f] = -1;
+    CHECK(rdx_family_ivh(dose, 3, &s, RDX_DEVICE_CPU, v, &err) == RDX_OK, "ivh none on doses");
+    CHECK(v[RDX_F_IVH_V10] == -1, "ivh none on doses leaves the values undefined");
+    /* Fixed bin size from a lower bound above the ROI minimum: an error, as for discretisation. */
+    s.ivh = (rdx_discretisation){RDX_DISC_FIXED_BIN_SIZE, 0, 2.5, 1, 10};
+    float low[3] = {1, 5, 20};
+    CHECK(rdx_family_ivh(low, 3, &s, RDX_DEVICE_CPU, v, &err) == RDX_E_INVALID, "ivh lower bound above ROI");
+    /* Range [6, 6] with fixed bin size 2.5: a single grid point (K = 0) holding every voxel, so
+     * nu_0 = 1 > 0.1 and I10 is the next grid point, X_d(1) = 6 + (1 + 1/2) * 2.5. */
+    s.resegmentation = (rdx_resegmentation){1, {6, 6}, 0};
+    s.ivh = (rdx_discretisation){RDX_DISC_FIXED_BIN_SIZE, 0, 2.5, 0, 0};
+    float six[2] = {6, 6};
+    CHECK(rdx_family_ivh(six, 2, &s, RDX_DEVICE_CPU, v, &err) == RDX_OK, "ivh on a one-value range: %s", err.msg);
+    CHECK(v[RDX_F_IVH_I10] == 6 + 1.5 * 2.5, "ivh i10 on a one-value range: %g", v[RDX_F_IVH_I10]);
+    /* Method none with a non-integer range bound: the grid runs over the integers within it.
+     * Values 1..10 with range [0.5, 10]: grid 1..10, K = 9; I10 = smallest value with at most 10 %
+     * of voxels at or above it = 10; I90 = 2. */
+    s.resegmentation = (rdx_resegmentation){1, {0.5, 10}, 0};
+    s.ivh = (rdx_discretisation){RDX_DISC_NONE, 0, 0, 0, 0};
+    float ten[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    CHECK(rdx_family_ivh(ten, 10, &s, RDX_DEVICE_CPU, v, &err) == RDX_OK, "ivh none, range [0.5, 10]");
+    CHECK(v[RDX_F_IVH_I10] == 10 && v[RDX_F_IVH_I90] == 2, "ivh none integer grid: i10 %g i90 %g",
+          v[RDX_F_IVH_I10], v[RDX_F_IVH_I90]);
+}
+
 int main(void)
 {
+    test_edge_cases();
     test_calibration();
     test_resegmentation();
     test_discretisation();
