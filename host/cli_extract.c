@@ -235,7 +235,7 @@ int rdx_cli_extract(int argc, char **argv)
     if (rdx_device_parse(a.device ? a.device : "auto", &device, &err) ||
         rdx_device_select(device, &device, device_text, sizeof device_text, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
-        return a.device && strcmp(a.device, "cuda") ? RDX_EXIT_USAGE : RDX_EXIT_INPUT;
+        return err.code == RDX_E_INVALID ? RDX_EXIT_USAGE : RDX_EXIT_INPUT; /* unknown name : no device */
     }
     if (!a.quiet)
         fprintf(stderr, "rdx extract: device %s\n", device_text);
@@ -251,7 +251,9 @@ int rdx_cli_extract(int argc, char **argv)
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         sink_close(&out, &err);
         rdx_manifest_free(&cases);
-        return err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT ? RDX_EXIT_INPUT : RDX_EXIT_OUTPUT;
+        return err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT || err.code == RDX_E_UNSUPPORTED
+                   ? RDX_EXIT_INPUT
+                   : RDX_EXIT_OUTPUT;
     }
     int tty = isatty(fileno(stderr)) && !a.quiet;
     size_t failed = 0, skipped = 0;

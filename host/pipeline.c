@@ -72,10 +72,11 @@ static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, con
             rdx_image_free(&w->image);
         w->image = resampled;
         w->own_image = 1;
+        w->morph.data = NULL; /* owned from here: freed by work_free even when resampling fails */
+        w->own_morph = 1;
         if ((st = rdx_resample_mask_on(mask, &target, r->mask_interp, r->mask_threshold, device, &w->morph,
                                         err)))
             return st;
-        w->own_morph = 1;
     }
     if (s->resampling.round_intensities) {
         if (!w->own_image) {
@@ -143,9 +144,11 @@ static rdx_status intensity_histogram(const float *x, size_t n, const rdx_disc_i
     return RDX_OK;
 }
 
-#define TEXTURE_FAMILIES                                                                                  \
-    (RDX_FAMILY_MORPH | RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM |       \
-     RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
+/* Families on discretised grey levels, and those on the ROI box. */
+#define GREY_LEVEL_FAMILIES                                                                               \
+    (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM | RDX_FAMILY_NGTDM |       \
+     RDX_FAMILY_NGLDM)
+#define TEXTURE_FAMILIES (RDX_FAMILY_MORPH | GREY_LEVEL_FAMILIES)
 
 /* The bounding box of the morphological mask with grey levels, masks and
  * intensities cut out; the arrays are owned by *box and freed by box_free. */
@@ -164,6 +167,8 @@ static void box_free(texture_box *b)
     free(b->intensity);
 }
 
+/* Cut the box out of the working volumes. info is NULL when no grey-level
+ * family runs (morphology alone): grey levels are then all 0. */
 static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_device device, texture_box *b,
                             rdx_error *err)
 {
@@ -202,9 +207,10 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
                 b->intensity[dst] = w->image.data[src];
                 b->morph[dst] = w->morph.data[src];
                 b->roi[dst] = w->intensity.data[src];
-                b->grey[dst] = b->roi[dst] && device != RDX_DEVICE_CUDA ? rdx_disc_bin(w->image.data[src], info) : 0;
+                b->grey[dst] = b->roi[dst] && info && device != RDX_DEVICE_CUDA
+                                   ? rdx_disc_bin(w->image.data[src], info) : 0;
             }
-    int code = device == RDX_DEVICE_CUDA ? rdx_cuda_discretise(b->intensity, b->roi, n, info, b->grey) : 0;
+    int code = info && device == RDX_DEVICE_CUDA ? rdx_cuda_discretise(b->intensity, b->roi, n, info, b->grey) : 0;
     if (code) {
         box_free(b);
         return rdx_error_set(err, RDX_E_UNSUPPORTED, "CUDA discretisation: %s", rdx_cuda_error_string(code));
@@ -213,7 +219,7 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
     b->in.roi = b->roi;
     b->in.morph = b->morph;
     b->in.intensity = b->intensity;
-    b->in.n_grey = info->n_bins;
+    b->in.n_grey = info ? info->n_bins : 0;
     b->in.device = device;
     return RDX_OK;
 }
@@ -259,7 +265,8 @@ static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device de
     int all_integer;
     roi_range(x, n, &mn, &mx, &all_integer);
     rdx_disc_info info;
-    if (s->families & (RDX_FAMILY_IH | TEXTURE_FAMILIES)) {
+    int grey_levels = (s->families & (RDX_FAMILY_IH | GREY_LEVEL_FAMILIES)) != 0;
+    if (grey_levels) {
         /* Texture matrices are n_bins x n_bins doubles: refuse bin counts that cannot fit. */
         double max_bins = floor(sqrt((double)s->max_matrix_bytes / sizeof(double)));
         st = rdx_disc_setup(&s->discretisation, &s->resegmentation, mn, mx, all_integer,
@@ -275,7 +282,7 @@ static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device de
         st = rdx_family_intensity_stats_on(x, n, device, values, err);
     free(x);
     if (!st && (s->families & TEXTURE_FAMILIES))
-        st = texture_families(w, s, &info, device, values, err);
+        st = texture_families(w, s, grey_levels ? &info : NULL, device, values, err);
     return st;
 }
 

@@ -129,6 +129,13 @@ awk -F, 'NR > 1 { v[$2] = $3 } END {
   for (t in v) if (t ~ /_2D|_2_5D/) exit 6
 }' "$T/e.csv" && ok || bad "config E values (awk exit $?)"
 
+# Morphology alone needs no discretisation (CT intensities are not valid grey levels as they are).
+# STS_001: 117,145 mask voxels of 0.977 x 0.977 x 3.27 mm (dataset README): voxel volume ~365,600 mm3.
+printf 'families: [morphology]\n' >"$T/morph.yaml"
+"$RDX" extract --image "$D/sts/STS_001_image.nii.gz" --mask "$D/sts/STS_001_mask.nii.gz" --settings "$T/morph.yaml" \
+  --out "$T/morph.csv" -q && ok || bad "morphology-only run"
+awk -F, '$2 == "morph_vol_approx" { exit !($3 > 361900 && $3 < 369300) }' "$T/morph.csv" && ok || bad "morph_vol_approx"
+
 # --device cuda gives the --device cpu results (to 1e-9 relative): run with the
 # emulated kernels (rdx_emu) where there is no GPU.
 if [ -n "${RDX_EMU_CLI:-}" ]; then
