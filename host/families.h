@@ -42,6 +42,24 @@ rdx_status rdx_family_ivh(const float *x, size_t n, const rdx_settings *s, rdx_d
 rdx_status rdx_family_local_intensity(const rdx_image *img, const rdx_mask *roi, rdx_device device,
                                       double *values, rdx_error *err);
 
+/* The eight emphasis sums shared by GLRLM, GLSZM and GLDZM (IBSI: short/long
+ * run, zone or distance j; low/high grey level i), added for an entry of
+ * count c, in this order: c/j^2, c*j^2, c/i^2, c*i^2, c/(i^2 j^2),
+ * c*i^2/j^2, c*j^2/i^2, c*i^2*j^2. */
+enum { RDX_EMPHASIS_COUNT = 8 };
+
+static inline void rdx_emphasis_add(double e[RDX_EMPHASIS_COUNT], double c, double i2, double j2)
+{
+    e[0] += c / j2;
+    e[1] += c * j2;
+    e[2] += c / i2;
+    e[3] += c * i2;
+    e[4] += c / (i2 * j2);
+    e[5] += c * i2 / j2;
+    e[6] += c * j2 / i2;
+    e[7] += c * i2 * j2;
+}
+
 /* Input of the morphology and texture families: the bounding box of the
  * morphological mask, cut out of the processed (interpolated, re-segmented,
  * discretised) case. Index order as rdx_grid: x fastest. */

@@ -69,18 +69,11 @@ rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double 
         ns += m->count[e];
         nv += m->count[e] * (int64_t)(m->code[e] % stride);
     }
-    double sre = 0, lre = 0, lgre = 0, hgre = 0, srlge = 0, srhge = 0, lrlge = 0, lrhge = 0, mi = 0, mj = 0;
+    double em[RDX_EMPHASIS_COUNT] = {0}, mi = 0, mj = 0;
     for (size_t e = 0; e < m->n; e++) {
         uint64_t k = m->code[e] / stride, len = m->code[e] % stride;
         double r = (double)m->count[e], i2 = (double)c->level[k] * c->level[k], j2 = (double)len * len;
-        sre += r / j2;
-        lre += r * j2;
-        lgre += r / i2;
-        hgre += r * i2;
-        srlge += r / (i2 * j2);
-        srhge += r * i2 / j2;
-        lrlge += r * j2 / i2;
-        lrhge += r * i2 * j2;
+        rdx_emphasis_add(em, r, i2, j2);
         rg[k] += m->count[e];
         rl[len] += m->count[e];
         mi += r / (double)ns * c->level[k];
@@ -95,14 +88,8 @@ rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double 
         entr -= p * log2(p);
     }
     double n = (double)ns, glnu = sum_squares(rg, c->n_levels), rlnu = sum_squares(rl, (int64_t)stride);
-    f[0] = sre / n;
-    f[1] = lre / n;
-    f[2] = lgre / n;
-    f[3] = hgre / n;
-    f[4] = srlge / n;
-    f[5] = srhge / n;
-    f[6] = lrlge / n;
-    f[7] = lrhge / n;
+    for (int q = 0; q < RDX_EMPHASIS_COUNT; q++) /* sre, lre, lgre, hgre, srlge, srhge, lrlge, lrhge */
+        f[q] = em[q] / n;
     f[8] = glnu / n;
     f[9] = glnu / (n * n);
     f[10] = rlnu / n;

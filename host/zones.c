@@ -340,20 +340,13 @@ void rdx_zones_border_distance(const int64_t dim[3], const uint8_t *mask, int in
 
 void rdx_zone_features(const rdx_zone_matrix *m, double f[RDX_ZF_COUNT])
 {
-    double ns = 0, sje = 0, lje = 0, lgze = 0, hgze = 0, sjlge = 0, sjhge = 0, ljlge = 0, ljhge = 0;
+    double ns = 0, em[RDX_EMPHASIS_COUNT] = {0};
     double mu_i = 0, mu_j = 0, glnu = 0, grey_sum = 0;
     for (size_t k = 0; k < m->n; k++) {
         const rdx_zone_count *e = &m->e[k];
         double c = (double)e->count, i = e->grey, j = (double)e->j, i2 = i * i, j2 = j * j;
         ns += c;
-        sje += c / j2;
-        lje += c * j2;
-        lgze += c / i2;
-        hgze += c * i2;
-        sjlge += c / (i2 * j2);
-        sjhge += c * i2 / j2;
-        ljlge += c * j2 / i2;
-        ljhge += c * i2 * j2;
+        rdx_emphasis_add(em, c, i2, j2);
         mu_i += c * i;
         mu_j += c * j;
         /* s_i. accumulates over the run of entries with this grey level */
@@ -376,14 +369,8 @@ void rdx_zone_features(const rdx_zone_matrix *m, double f[RDX_ZF_COUNT])
     double jnu = 0;
     for (size_t k = 0; k < m->n_j; k++)
         jnu += (double)m->jm[k].count * (double)m->jm[k].count;
-    f[RDX_ZF_SJE] = sje / ns;
-    f[RDX_ZF_LJE] = lje / ns;
-    f[RDX_ZF_LGZE] = lgze / ns;
-    f[RDX_ZF_HGZE] = hgze / ns;
-    f[RDX_ZF_SJLGE] = sjlge / ns;
-    f[RDX_ZF_SJHGE] = sjhge / ns;
-    f[RDX_ZF_LJLGE] = ljlge / ns;
-    f[RDX_ZF_LJHGE] = ljhge / ns;
+    for (int q = 0; q < RDX_EMPHASIS_COUNT; q++) /* RDX_ZF_SJE .. RDX_ZF_LJHGE, in the same order */
+        f[RDX_ZF_SJE + q] = em[q] / ns;
     f[RDX_ZF_GLNU] = glnu / ns;
     f[RDX_ZF_GLNU_NORM] = glnu / (ns * ns);
     f[RDX_ZF_JNU] = jnu / ns;
