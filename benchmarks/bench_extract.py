@@ -15,7 +15,10 @@ Cases: the IBSI CT phantom (datasets/ibsi_ct_phantom) and a synthetic
 (PyRadiomics is not run there in the `all` suite: it takes hours).
 Usage: python3 benchmarks/bench_extract.py [--suite firstorder|all] [--rdx build/rdx]
                                            [--skip-large] [--repeat N]
-Needs numpy, SimpleITK and pyradiomics (pip install pyradiomics)."""
+Needs numpy, SimpleITK and pyradiomics. PyRadiomics 3.0.1 builds from source and needs its build
+requirements present first:
+  pip install numpy SimpleITK pywavelets pykwalify six versioneer
+  pip install --no-build-isolation pyradiomics"""
 import argparse, os, re, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
