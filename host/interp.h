@@ -1,5 +1,5 @@
-/* Per-point interpolation arithmetic for resampling (IBSI 2.4), private to
- * host/preprocess_resample.c. Written as inline functions on plain arrays and
+/* Per-point interpolation arithmetic for resampling (IBSI 2.4), shared by
+ * host/preprocess_resample.c and kernels/resample.cu. Written as inline functions on plain arrays and
  * scalars, with no allocation or library calls beyond <math.h>, so that a CUDA
  * kernel can include this header and produce the same numbers as the host.
  *

@@ -289,7 +289,7 @@ static rdx_status walk_mapping(const yctx *c, const yaml_node_t *n, const char *
          p++) {
         const char *key = scalar(node_at(c, p->key));
         const yaml_node_t *v = node_at(c, p->value);
-        char full[KEY_LEN];
+        char full[2 * KEY_LEN + 2]; /* section "." key */
         snprintf(full, sizeof full, "%s%s%s", section ? section : "", section ? "." : "", key);
         if (!is_null(v))
             st = fn(c, key, full, v, arg);
