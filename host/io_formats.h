@@ -21,12 +21,21 @@ typedef enum {
     RDX_IO_FLOAT64
 } rdx_io_type;
 
-/* Read a scalar 2D/3D volume into out (grid + float32 data, values as stored
- * after intensity scaling, not yet checked for NaN/Inf). The file is known to
- * exist and be readable. The caller frees out with rdx_image_free; on failure
- * out->data is NULL and err names path. */
-rdx_status rdx_nifti_read(const char *path, rdx_image *out, rdx_error *err);
-rdx_status rdx_nrrd_read(const char *path, rdx_image *out, rdx_error *err);
+/* A volume as stored in its file: grid, voxels in native byte order, and the
+ * intensity scaling value = stored * slope + inter ((1, 0) when the file has
+ * none or an unusable one). */
+typedef struct {
+    rdx_grid grid;
+    void *data; /* owned, from malloc: the caller frees it with free() */
+    rdx_io_type type;
+    double slope, inter;
+} rdx_io_volume;
+
+/* Read a scalar 2D/3D volume into out, values not yet checked for NaN/Inf.
+ * The file is known to exist and be readable. On failure out->data is NULL
+ * and err names path. */
+rdx_status rdx_nifti_read(const char *path, rdx_io_volume *out, rdx_error *err);
+rdx_status rdx_nrrd_read(const char *path, rdx_io_volume *out, rdx_error *err);
 
 /* Write n = rdx_grid_count(g) voxels of type (RDX_IO_FLOAT32 or RDX_IO_UINT8)
  * on grid g. The data stays owned by the caller. */

@@ -157,11 +157,10 @@ static rdx_status load_voxels(nifti_image *nim, const char *path, rdx_error *err
     return st;
 }
 
-/* Convert the header-only nim into out, loading its data. */
-static rdx_status convert(nifti_image *nim, const char *path, rdx_image *out, rdx_error *err)
+/* Load the voxels of the header-only nim into out. */
+static rdx_status convert(nifti_image *nim, const char *path, rdx_io_volume *out, rdx_error *err)
 {
-    rdx_io_type type;
-    if (!io_type_of(nim->datatype, &type))
+    if (!io_type_of(nim->datatype, &out->type))
         return rdx_error_set(err, RDX_E_UNSUPPORTED,
                              "%s: unsupported voxel type %s (complex, RGB and vector images are not "
                              "supported)",
@@ -170,29 +169,27 @@ static rdx_status convert(nifti_image *nim, const char *path, rdx_image *out, rd
     if (st != RDX_OK)
         return st;
 
-    rdx_grid g;
     double axis[3][3], origin[3];
-    rdx_grid_init(&g, nim->nx, nim->ny, nim->nz);
+    rdx_grid_init(&out->grid, nim->nx, nim->ny, nim->nz);
     geometry_lps(nim, axis, origin);
-    if ((st = rdx_io_set_geometry(&g, axis, origin, path, err)) != RDX_OK)
+    if ((st = rdx_io_set_geometry(&out->grid, axis, origin, path, err)) != RDX_OK)
         return st;
-
     if ((st = load_voxels(nim, path, err)) != RDX_OK)
         return st;
-    if ((st = rdx_image_alloc(out, &g, err)) != RDX_OK)
-        return st;
-
-    double slope = nim->scl_slope, inter = nim->scl_inter;
-    if (!(isfinite(slope) && slope != 0.0 && isfinite(inter))) {
-        slope = 1.0;
-        inter = 0.0;
+    out->data = nim->data; /* taken over: nifti_image_free leaves a NULL data alone */
+    nim->data = NULL;
+    out->slope = nim->scl_slope;
+    out->inter = nim->scl_inter;
+    if (!(isfinite(out->slope) && out->slope != 0.0 && isfinite(out->inter))) {
+        out->slope = 1.0;
+        out->inter = 0.0;
     }
-    rdx_io_to_float(nim->data, type, rdx_grid_count(&g), slope, inter, out->data);
     return RDX_OK;
 }
 
-rdx_status rdx_nifti_read(const char *path, rdx_image *out, rdx_error *err)
+rdx_status rdx_nifti_read(const char *path, rdx_io_volume *out, rdx_error *err)
 {
+    memset(out, 0, sizeof *out);
     nifti_set_debug_level(0);
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim)

@@ -122,27 +122,30 @@ static rdx_status geometry(const Nrrd *nrrd, const char *path, rdx_grid *g, rdx_
     return rdx_io_set_geometry(g, axis, origin, path, err);
 }
 
-static rdx_status convert(const Nrrd *nrrd, const char *path, rdx_image *out, rdx_error *err)
+/* Take the voxels of the loaded nrrd into out. */
+static rdx_status convert(Nrrd *nrrd, const char *path, rdx_io_volume *out, rdx_error *err)
 {
-    rdx_io_type type;
-    if (!io_type_of(nrrd->type, &type))
+    if (!io_type_of(nrrd->type, &out->type))
         return rdx_error_set(err, RDX_E_UNSUPPORTED, "%s: unsupported voxel type %s", path,
                              airEnumStr(nrrdType, nrrd->type));
     rdx_status st = check_axes(nrrd, path, err);
     if (st != RDX_OK)
         return st;
-    rdx_grid g;
-    rdx_grid_init(&g, (int64_t)nrrd->axis[0].size, (int64_t)nrrd->axis[1].size,
+    rdx_grid_init(&out->grid, (int64_t)nrrd->axis[0].size, (int64_t)nrrd->axis[1].size,
                   nrrd->dim >= 3 ? (int64_t)nrrd->axis[2].size : 1);
-    if ((st = geometry(nrrd, path, &g, err)) != RDX_OK || (st = rdx_image_alloc(out, &g, err)) != RDX_OK)
+    if ((st = geometry(nrrd, path, &out->grid, err)) != RDX_OK)
         return st;
-    rdx_io_to_float(nrrd->data, type, rdx_grid_count(&g), 1.0, 0.0, out->data);
+    out->data = nrrd->data; /* taken over (teem allocates it with malloc); nrrdNuke skips NULL */
+    nrrd->data = NULL;
+    out->slope = 1.0;
+    out->inter = 0.0;
     return RDX_OK;
 }
 
-rdx_status rdx_nrrd_read(const char *path, rdx_image *out, rdx_error *err)
+rdx_status rdx_nrrd_read(const char *path, rdx_io_volume *out, rdx_error *err)
 {
     rdx_status st;
+    memset(out, 0, sizeof *out);
     Nrrd *nrrd = nrrdNew();
     if (!nrrd)
         return rdx_error_set(err, RDX_E_NOMEM, "%s: cannot allocate a NRRD", path);

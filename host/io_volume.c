@@ -28,7 +28,9 @@
  *   stores the affine in float32, so a NIfTI round trip keeps geometry to float
  *   precision; NRRD keeps it to double precision.
  *
- * Voxel values: integer and float types convert to float32; NIfTI scl_slope /
+ * Voxel values: integer and float types convert to float32 (unscaled float32
+ * data is used as read); masks of unscaled integers are compared with the
+ * label as stored, others are rounded first. NIfTI scl_slope /
  * scl_inter are applied when the slope is non-zero and finite (skipped for the
  * identity (1, 0)). */
 #include "rdx/io.h"
@@ -36,6 +38,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io_formats.h"
@@ -134,8 +137,8 @@ void rdx_io_to_float(const void *src, rdx_io_type type, size_t n, double slope, 
 
 #undef CONVERT_LOOP
 
-/* Read any supported file as float32; out is empty on failure. */
-static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
+/* Read any supported file as stored; out->data is NULL on failure. */
+static rdx_status read_stored(const char *path, rdx_io_volume *out, rdx_error *err)
 {
     memset(out, 0, sizeof *out);
     rdx_status st = check_readable(path, err);
@@ -147,6 +150,37 @@ static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
     case FORMAT_UNKNOWN: break;
     }
     return unknown_format(path, err);
+}
+
+static int unscaled(const rdx_io_volume *v)
+{
+    return v->slope == 1.0 && v->inter == 0.0;
+}
+
+/* Unscaled integers are finite in float32 (even 64-bit ones): no NaN/Inf check. */
+static int always_finite(const rdx_io_volume *v)
+{
+    return v->type != RDX_IO_FLOAT32 && v->type != RDX_IO_FLOAT64 && unscaled(v);
+}
+
+/* The stored volume as float32 (v->data is taken over or freed). Unscaled
+ * float32 data becomes the image as it is: no copy, and no second buffer
+ * to fault in. */
+static rdx_status to_image(rdx_io_volume *v, rdx_image *out, rdx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (v->type == RDX_IO_FLOAT32 && unscaled(v)) {
+        out->grid = v->grid;
+        out->data = v->data;
+        v->data = NULL;
+        return RDX_OK;
+    }
+    rdx_status st = rdx_image_alloc(out, &v->grid, err);
+    if (st == RDX_OK)
+        rdx_io_to_float(v->data, v->type, rdx_grid_count(&v->grid), v->slope, v->inter, out->data);
+    free(v->data);
+    v->data = NULL;
+    return st;
 }
 
 /* Fail with RDX_E_INVALID at the first NaN or Inf voxel (x fastest). */
@@ -164,31 +198,94 @@ static rdx_status check_finite(const rdx_image *img, const char *path, rdx_error
     return RDX_OK;
 }
 
+/* Read path as a float32 image checked for NaN/Inf. */
+static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
+{
+    rdx_io_volume v;
+    memset(out, 0, sizeof *out);
+    rdx_status st = read_stored(path, &v, err);
+    if (st != RDX_OK)
+        return st;
+    int finite = always_finite(&v);
+    st = to_image(&v, out, err);
+    if (st == RDX_OK && !finite && (st = check_finite(out, path, err)) != RDX_OK)
+        rdx_image_free(out);
+    return st;
+}
+
 rdx_status rdx_image_read(const char *path, rdx_image *out, rdx_error *err)
 {
-    rdx_status st = read_float(path, out, err);
-    if (st == RDX_OK && (st = check_finite(out, path, err)) != RDX_OK)
-        rdx_image_free(out);
+    return read_float(path, out, err);
+}
+
+/* Mask of unscaled integer labels, straight from the stored type. */
+#define LABEL_LOOP(T)                                                          \
+    do {                                                                       \
+        const T *s = (const T *)v->data;                                       \
+        if (label == RDX_LABEL_ANY)                                            \
+            for (size_t i = 0; i < n; i++)                                     \
+                out[i] = s[i] != 0;                                            \
+        else                                                                   \
+            for (size_t i = 0; i < n; i++)                                     \
+                out[i] = (double)s[i] == (double)label;                        \
+    } while (0)
+
+static void integer_labels(const rdx_io_volume *v, int label, uint8_t *out)
+{
+    size_t n = rdx_grid_count(&v->grid);
+    switch (v->type) {
+    case RDX_IO_INT8: LABEL_LOOP(int8_t); break;
+    case RDX_IO_UINT8: LABEL_LOOP(uint8_t); break;
+    case RDX_IO_INT16: LABEL_LOOP(int16_t); break;
+    case RDX_IO_UINT16: LABEL_LOOP(uint16_t); break;
+    case RDX_IO_INT32: LABEL_LOOP(int32_t); break;
+    case RDX_IO_UINT32: LABEL_LOOP(uint32_t); break;
+    case RDX_IO_INT64: LABEL_LOOP(int64_t); break;
+    case RDX_IO_UINT64: LABEL_LOOP(uint64_t); break;
+    case RDX_IO_FLOAT32: case RDX_IO_FLOAT64: break; /* not integer labels: float_labels */
+    }
+}
+
+#undef LABEL_LOOP
+
+/* Mask of float or scaled labels: rounded to the nearest integer, NaN/Inf refused. */
+static rdx_status float_labels(rdx_io_volume *v, const char *path, int label, rdx_mask *out, rdx_error *err)
+{
+    rdx_image raw;
+    rdx_status st = to_image(v, &raw, err);
+    if (st == RDX_OK)
+        st = check_finite(&raw, path, err);
+    if (st == RDX_OK)
+        st = rdx_mask_alloc(out, &raw.grid, err);
+    if (st == RDX_OK) {
+        size_t n = rdx_grid_count(&raw.grid);
+        for (size_t i = 0; i < n; i++)
+            out->data[i] = label == RDX_LABEL_ANY ? raw.data[i] != 0.0f
+                                                  : round((double)raw.data[i]) == (double)label;
+    }
+    rdx_image_free(&raw);
     return st;
 }
 
 rdx_status rdx_mask_read(const char *path, int label, rdx_mask *out, rdx_error *err)
 {
-    rdx_image raw;
+    rdx_io_volume v;
     memset(out, 0, sizeof *out);
-    rdx_status st = read_float(path, &raw, err);
+    rdx_status st = read_stored(path, &v, err);
     if (st != RDX_OK)
         return st;
-    st = check_finite(&raw, path, err);
-    if (st == RDX_OK)
-        st = rdx_mask_alloc(out, &raw.grid, err);
-    if (st == RDX_OK) {
-        size_t n = rdx_grid_count(&raw.grid);
-        for (size_t v = 0; v < n; v++)
-            out->data[v] = label == RDX_LABEL_ANY ? raw.data[v] != 0.0f
-                                                  : round((double)raw.data[v]) == (double)label;
+    if (!always_finite(&v))
+        return float_labels(&v, path, label, out, err);
+    if (v.type == RDX_IO_UINT8 || v.type == RDX_IO_INT8) { /* same size: labels in place, buffer kept */
+        integer_labels(&v, label, v.data);
+        out->grid = v.grid;
+        out->data = v.data;
+        return RDX_OK;
     }
-    rdx_image_free(&raw);
+    st = rdx_mask_alloc(out, &v.grid, err);
+    if (st == RDX_OK)
+        integer_labels(&v, label, out->data);
+    free(v.data);
     return st;
 }
 
