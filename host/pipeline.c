@@ -3,6 +3,7 @@
  * followed by every enabled feature family. No I/O: the caller reads the
  * volumes and writes the results. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,15 @@
 typedef struct {
     rdx_image image;     /* working image (owned copy, or a borrowed view) */
     rdx_mask morph;      /* morphological mask after interpolation */
-    rdx_mask intensity;  /* intensity mask after re-segmentation */
-    int own_image, own_morph;
+    rdx_mask intensity;  /* intensity mask after re-segmentation (the morphological one without it) */
+    int own_image, own_morph, own_intensity;
 } work_set;
 
 static void work_free(work_set *w)
 {
     if (w->own_image) rdx_image_free(&w->image);
     if (w->own_morph) rdx_mask_free(&w->morph);
-    rdx_mask_free(&w->intensity);
+    if (w->own_intensity) rdx_mask_free(&w->intensity);
 }
 
 static rdx_status copy_image(const rdx_image *in, rdx_image *out, rdx_error *err)
@@ -226,15 +227,61 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
 
 typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
 
+/* The families on the box, morphology first (it takes the longest). */
+static const struct {
+    unsigned flag;
+    texture_family fn; /* NULL: morphology, which takes all the settings */
+} box_family[] = {{RDX_FAMILY_MORPH, NULL},           {RDX_FAMILY_GLCM, rdx_family_glcm},
+                  {RDX_FAMILY_GLRLM, rdx_family_glrlm}, {RDX_FAMILY_GLSZM, rdx_family_glszm},
+                  {RDX_FAMILY_GLDZM, rdx_family_gldzm}, {RDX_FAMILY_NGTDM, rdx_family_ngtdm},
+                  {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
+#define N_BOX_FAMILIES (sizeof box_family / sizeof *box_family)
+
+static rdx_status run_box_family(size_t f, const rdx_texture_input *in, const rdx_settings *s, double *values,
+                                 rdx_error *err)
+{
+    return box_family[f].fn ? box_family[f].fn(in, &s->texture, values, err)
+                            : rdx_family_morphology(in, s, values, err);
+}
+
+/* Boxes up to this many voxels run their families side by side, one thread
+ * each: they are too small to keep several threads busy one family at a
+ * time. Larger boxes run the families one after another, each on every
+ * thread, which also bounds the memory in use. Each family writes its own
+ * values, so the results are the same either way. */
+#define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
+
+static rdx_status box_families(const rdx_texture_input *in, const rdx_settings *s, double *values, rdx_error *err)
+{
+    size_t n = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
+    /* With CUDA the device does the heavy work: its calls stay on one host thread. */
+    if (n > CONCURRENT_BOX_VOXELS || omp_get_max_threads() < 2 || in->device == RDX_DEVICE_CUDA) {
+        rdx_status st = RDX_OK;
+        for (size_t f = 0; !st && f < N_BOX_FAMILIES; f++)
+            if (s->families & box_family[f].flag)
+                st = run_box_family(f, in, s, values, err);
+        return st;
+    }
+    rdx_status st[N_BOX_FAMILIES] = {RDX_OK};
+    rdx_error e[N_BOX_FAMILIES] = {{0}};
+#pragma omp parallel
+#pragma omp single
+    for (size_t f = 0; f < N_BOX_FAMILIES; f++)
+        if (s->families & box_family[f].flag) {
+#pragma omp task firstprivate(f)
+            st[f] = run_box_family(f, in, s, values, &e[f]);
+        }
+    for (size_t f = 0; f < N_BOX_FAMILIES; f++) /* the first failure in family order, as when sequential */
+        if (st[f]) {
+            *err = e[f];
+            return st[f];
+        }
+    return RDX_OK;
+}
+
 static rdx_status texture_families(work_set *w, const rdx_settings *s, const rdx_disc_info *info,
                                    rdx_device device, double *values, rdx_error *err)
 {
-    static const struct {
-        unsigned flag;
-        texture_family fn;
-    } fam[] = {{RDX_FAMILY_GLCM, rdx_family_glcm},   {RDX_FAMILY_GLRLM, rdx_family_glrlm},
-               {RDX_FAMILY_GLSZM, rdx_family_glszm}, {RDX_FAMILY_GLDZM, rdx_family_gldzm},
-               {RDX_FAMILY_NGTDM, rdx_family_ngtdm}, {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
     texture_box box;
     rdx_status st = box_build(w, info, device, &box, err);
     if (st)
@@ -242,11 +289,7 @@ static rdx_status texture_families(work_set *w, const rdx_settings *s, const rdx
     /* The box holds everything the texture families read: release the
      * full-size working volumes before their matrices (peak memory). */
     work_free(w);
-    if (s->families & RDX_FAMILY_MORPH)
-        st = rdx_family_morphology(&box.in, s, values, err);
-    for (size_t f = 0; !st && f < sizeof fam / sizeof *fam; f++)
-        if (s->families & fam[f].flag)
-            st = fam[f].fn(&box.in, &s->texture, values, err);
+    st = box_families(&box.in, s, values, err);
     box_free(&box);
     return st;
 }
@@ -294,8 +337,12 @@ rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const 
     work_set w;
     memset(&w, 0, sizeof w);
     rdx_status st = prepare_grid(image, mask, s, device, &w, values, err);
-    if (!st)
+    w.intensity = w.morph;
+    if (!st && (s->resegmentation.range_enabled || s->resegmentation.outlier_sigma > 0)) {
+        w.intensity.data = NULL;
+        w.own_intensity = 1;
         st = copy_mask(&w.morph, &w.intensity, err);
+    }
     if (!st) {
         size_t before = rdx_mask_count(&w.intensity);
         rdx_resegment(&w.image, &w.intensity, &s->resegmentation);
