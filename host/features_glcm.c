@@ -2,9 +2,10 @@
  * the machinery the GLCM and GLRLM families share (glcm_glrlm.h).
  *
  * Matrices are sparse integer counts over the grey levels present in the ROI
- * (compact indices), built by radix-sorting one code per voxel pair or run,
- * so memory stays proportional to the ROI whatever the number of grey
- * levels. Features are computed from the sorted entries in one fixed order,
+ * (compact indices). One code is made per voxel pair or run; with few grey
+ * levels the codes are counted in dense counters, otherwise they are
+ * radix-sorted, so memory stays proportional to the ROI whatever the number
+ * of grey levels. Features are computed from the sorted entries in one fixed order,
  * so they depend only on the counts: any backend that produces the same
  * counts gets bit-identical features.
  *
@@ -131,6 +132,23 @@ rdx_status rdx_counts_add(const rdx_counts *a, const rdx_counts *b, rdx_counts *
     return RDX_OK;
 }
 
+/* The sparse matrix of the space dense counters: entries in code order, as
+ * rdx_counts_from_codes makes them. */
+static rdx_status dense_to_sparse(const uint32_t *counts, uint64_t space, rdx_counts *m)
+{
+    size_t n = 0;
+    for (uint64_t i = 0; i < space; i++)
+        n += counts[i] != 0;
+    if (counts_alloc(m, n))
+        return RDX_E_NOMEM;
+    for (uint64_t i = 0, k = 0; i < space; i++)
+        if (counts[i]) {
+            m->code[k] = i;
+            m->count[k++] = counts[i];
+        }
+    return RDX_OK;
+}
+
 static rdx_status counts_copy(const rdx_counts *a, rdx_counts *out)
 {
     if (counts_alloc(out, a->n))
@@ -219,23 +237,50 @@ static rdx_status row_features(const rdx_tex_family *fam, const rdx_tex_ctx *c, 
     return *valid ? fam->features(m, c, f, NULL) : RDX_OK;
 }
 
-/* The matrix of direction d over the whole box (z < 0) or slice z: a copy
- * of the one counted on the device, else built from the codes in buf
- * (2 * cap codes; NULL with the device's matrices). */
-static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, int d, int64_t z, uint64_t *buf,
-                            size_t cap, rdx_counts *m)
+/* Counters indexed by code, filled slice by slice through a buffer of one
+ * slice's codes: used when they take less memory than sorting every code of
+ * the matrix at once (few grey levels), and then much faster. */
+static rdx_status dense_matrix(const rdx_tex_family *fam, const rdx_tex_ctx *c, int d, int64_t z0, int64_t z1,
+                               uint64_t space, size_t slice_max, rdx_counts *m)
+{
+    uint32_t *dense = calloc(space, sizeof *dense);
+    uint64_t *buf = malloc((slice_max ? slice_max : 1) * sizeof *buf);
+    rdx_status st = dense && buf ? RDX_OK : RDX_E_NOMEM;
+    for (int64_t z = z0; !st && z < z1; z++) {
+        size_t n = fam->codes(c, rdx_dir[d], z, z + 1, buf);
+        for (size_t i = 0; i < n; i++)
+            dense[buf[i]]++;
+    }
+    if (!st)
+        st = dense_to_sparse(dense, space, m);
+    free(dense);
+    free(buf);
+    return st;
+}
+
+/* The matrix of direction d over the whole box (z < 0) or slice z (n_roi[z]:
+ * ROI voxels of slice z, an upper bound of its codes): a copy of the one
+ * counted on the device, else counted densely or from sorted codes. */
+static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, int d, int64_t z, const size_t *n_roi,
+                            rdx_counts *m)
 {
     if (c->pre)
         return counts_copy(&c->pre[rdx_tex_slot(d, z)], m);
-    size_t n = fam->codes(c, rdx_dir[d], z < 0 ? 0 : z, z < 0 ? c->in->dim[2] : z + 1, buf);
-    return rdx_counts_from_codes(buf, buf + cap, n, m, NULL);
-}
-
-/* Code buffer of matrix_of for n_roi voxels; not needed (NULL) with the device's matrices. */
-static rdx_status code_buffer(const rdx_tex_ctx *c, size_t n_roi, uint64_t **buf)
-{
-    *buf = c->pre ? NULL : malloc(2 * n_roi * sizeof **buf);
-    return c->pre || *buf ? RDX_OK : RDX_E_NOMEM;
+    const int64_t z0 = z < 0 ? 0 : z, z1 = z < 0 ? c->in->dim[2] : z + 1;
+    size_t n = 0, slice_max = 0;
+    for (int64_t k = z0; k < z1; k++) {
+        n += n_roi[k];
+        slice_max = n_roi[k] > slice_max ? n_roi[k] : slice_max;
+    }
+    const uint64_t space = fam->code_space(c);
+    if (space <= 2 * (uint64_t)n && n < UINT32_MAX) /* counters fit in 32 bits */
+        return dense_matrix(fam, c, d, z0, z1, space, slice_max, m);
+    uint64_t *buf = malloc(2 * (n ? n : 1) * sizeof *buf);
+    if (!buf)
+        return RDX_E_NOMEM;
+    rdx_status st = rdx_counts_from_codes(buf, buf + n, fam->codes(c, rdx_dir[d], z0, z1, buf), m, NULL);
+    free(buf);
+    return st;
 }
 
 /* Directions counted at once hold a code buffer of 16 bytes per ROI voxel
@@ -253,18 +298,15 @@ static int parallel_directions(size_t n_roi)
     return k < 1 ? 1 : (k < (size_t)threads ? (int)k : threads);
 }
 
-/* The whole-box matrix and feature row of each of the ndir directions. */
-static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c, int ndir, size_t n_roi,
-                                     rdx_counts *dm, double *f, uint8_t *valid)
+/* The whole-box matrix and feature row of each of the ndir directions
+ * (n_roi: ROI voxels per slice, total in all). */
+static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c, int ndir, const size_t *n_roi,
+                                     size_t total, rdx_counts *dm, double *f, uint8_t *valid)
 {
     int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(parallel_directions(c->pre ? 0 : n_roi))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(parallel_directions(c->pre ? 0 : total))
     for (int d = 0; d < ndir; d++) {
-        uint64_t *buf;
-        rdx_status st = code_buffer(c, n_roi, &buf);
-        if (!st)
-            st = matrix_of(fam, c, d, -1, buf, n_roi, &dm[d]);
-        free(buf);
+        rdx_status st = matrix_of(fam, c, d, -1, n_roi, &dm[d]);
         if (!st)
             st = row_features(fam, c, &dm[d], f + (size_t)d * fam->n_features, &valid[d]);
         if (st) {
@@ -275,20 +317,18 @@ static rdx_status direction_matrices(const rdx_tex_family *fam, const rdx_tex_ct
     return failed ? RDX_E_NOMEM : RDX_OK;
 }
 
-/* Slice z (n_roi ROI voxels): feature rows of its RDX_N_DIR_2D in-plane
- * matrices (f, valid) and of their sum (fc, vc). */
-static rdx_status one_slice(const rdx_tex_family *fam, const rdx_tex_ctx *c, int64_t z, size_t n_roi, double *f,
-                            uint8_t *valid, double *fc, uint8_t *vc)
+/* Slice z: feature rows of its RDX_N_DIR_2D in-plane matrices (f, valid) and
+ * of their sum (fc, vc). */
+static rdx_status one_slice(const rdx_tex_family *fam, const rdx_tex_ctx *c, int64_t z, const size_t *n_roi,
+                            double *f, uint8_t *valid, double *fc, uint8_t *vc)
 {
     rdx_counts m[RDX_N_DIR_2D] = {{0}}, sum = {0};
-    uint64_t *buf;
-    rdx_status st = code_buffer(c, n_roi, &buf);
+    rdx_status st = RDX_OK;
     for (int d = 0; d < RDX_N_DIR_2D && !st; d++) {
-        st = matrix_of(fam, c, d, z, buf, n_roi, &m[d]);
+        st = matrix_of(fam, c, d, z, n_roi, &m[d]);
         if (!st)
             st = row_features(fam, c, &m[d], f + (size_t)d * fam->n_features, &valid[d]);
     }
-    free(buf);
     if (!st)
         st = counts_sum(m, RDX_N_DIR_2D, &sum);
     if (!st)
@@ -306,7 +346,7 @@ static rdx_status slice_matrices(const rdx_tex_family *fam, const rdx_tex_ctx *c
     size_t nf = (size_t)fam->n_features;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t z = 0; z < c->in->dim[2]; z++) {
-        if (n_roi[z] && one_slice(fam, c, z, n_roi[z], f + (size_t)z * RDX_N_DIR_2D * nf,
+        if (n_roi[z] && one_slice(fam, c, z, n_roi, f + (size_t)z * RDX_N_DIR_2D * nf,
                                   valid + (size_t)z * RDX_N_DIR_2D, fc + (size_t)z * nf, vc + z)) {
 #pragma omp atomic write
             failed = 1;
@@ -367,7 +407,7 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
         total += n_roi[z];
     }
     if (!st)
-        st = direction_matrices(fam, c, ndir, total, dm, fd, vd);
+        st = direction_matrices(fam, c, ndir, n_roi, total, dm, fd, vd);
     if (!st && want2d)
         st = slice_matrices(fam, c, n_roi, f2d, v2d, fc, vc);
     if (!st && want2d) {
@@ -421,23 +461,6 @@ void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz)
     for (size_t k = 0; k < rdx_tex_slot(0, nz); k++)
         rdx_counts_free(&pre[k]);
     free(pre);
-}
-
-/* The sparse matrix of the space dense counters: entries in code order, as
- * rdx_counts_from_codes makes them. */
-static rdx_status dense_to_sparse(const uint32_t *counts, uint64_t space, rdx_counts *m)
-{
-    size_t n = 0;
-    for (uint64_t i = 0; i < space; i++)
-        n += counts[i] != 0;
-    if (counts_alloc(m, n))
-        return RDX_E_NOMEM;
-    for (uint64_t i = 0, k = 0; i < space; i++)
-        if (counts[i]) {
-            m->code[k] = i;
-            m->count[k++] = counts[i];
-        }
-    return RDX_OK;
 }
 
 /* One kernel call for the matrices of jobs, whose first direction is rdx_dir[d0]. */

@@ -12,30 +12,46 @@
  * itself (sum of run lengths): for a merged matrix that is the ROI size
  * times the number of directions merged, as IBSI prescribes. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "directions.h"
 #include "glcm_glrlm.h"
+
+/* Steps from coordinate p to the box edge (exclusive) along step u of an axis of length n. */
+static inline int64_t steps_left(int64_t p, int u, int64_t n)
+{
+    return u > 0 ? n - p : u < 0 ? p + 1 : INT64_MAX;
+}
 
 size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
 {
     const int64_t *dim = c->in->dim;
     const int32_t *grey = c->in->grey;
     const int64_t off = rdx_dir_offset(dim, u, 1);
+    const int32_t *index = c->index; /* locals: the stores to out[] may alias c's fields */
+    const uint64_t run_codes = (uint64_t)c->run_codes;
     size_t n = 0;
     for (int64_t z = z0; z < z1; z++)
-        for (int64_t y = 0; y < dim[1]; y++)
+        for (int64_t y = 0; y < dim[1]; y++) {
+            /* Per row: whether the predecessor's y and z lie in the box, and
+             * the room left along y and z; only x varies along the row. */
+            const int prev_yz = rdx_box_contains(dim, 0, y - u[1], z - u[2]);
+            const int64_t room_yz = steps_left(y, u[1], dim[1]) < steps_left(z, u[2], dim[2])
+                                        ? steps_left(y, u[1], dim[1]) : steps_left(z, u[2], dim[2]);
+            const int64_t row = dim[0] * (y + dim[1] * z);
             for (int64_t x = 0; x < dim[0]; x++) {
-                int64_t v = x + dim[0] * (y + dim[1] * z);
-                int32_t g = grey[v];
-                if (!g || (rdx_box_contains(dim, x - u[0], y - u[1], z - u[2]) && grey[v - off] == g))
+                const int64_t v = row + x;
+                const int32_t g = grey[v];
+                if (!g || (prev_yz && x - u[0] >= 0 && x - u[0] < dim[0] && grey[v - off] == g))
                     continue; /* outside the ROI, or not the first voxel of its run */
+                const int64_t room_x = steps_left(x, u[0], dim[0]), room = room_x < room_yz ? room_x : room_yz;
                 int64_t len = 1;
-                while (rdx_box_contains(dim, x + len * u[0], y + len * u[1], z + len * u[2]) &&
-                       grey[v + len * off] == g)
+                for (const int32_t *p = grey + v + off; len < room && *p == g; p += off)
                     len++;
-                out[n++] = (uint64_t)c->index[g] * (uint64_t)c->run_codes + (uint64_t)len;
+                out[n++] = (uint64_t)index[g] * run_codes + (uint64_t)len;
             }
+        }
     return n;
 }
 
