@@ -2,7 +2,9 @@
  * manifest, into a long-form CSV or an HDF5 feature store. A failing case is
  * reported (stderr, and as a failed row in the store) and the others go on. */
 #include <errno.h>
+#include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,10 @@ static const char *extract_usage =
     "  rdx extract --image IMG --mask MASK [--label N] [--case-id ID] --settings FILE --out OUT.csv|OUT.h5\n"
     "  rdx extract --manifest CASES.csv --settings FILE --out OUT.h5|OUT.csv\n"
     "\n"
-    "Computes IBSI features (intensity statistics, intensity histogram, intensity-volume\n"
-    "histogram, local intensity peaks, processing diagnostics) inside the ROI mask.\n"
+    "Computes the IBSI features the settings enable (intensity statistics and histogram,\n"
+    "intensity-volume histogram, local intensity peaks, morphology, GLCM, GLRLM, GLSZM,\n"
+    "GLDZM, NGTDM, NGLDM, processing diagnostics) inside the ROI mask; `rdx features`\n"
+    "lists them.\n"
     "\n"
     "Options:\n"
     "  --image IMG        image volume: NIfTI (.nii, .nii.gz) or NRRD (.nrrd, .nhdr)\n"
@@ -40,7 +44,9 @@ static const char *extract_usage =
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n"
     "\n"
-    "Progress goes to stderr: a status line on a terminal, else one line per case.\n"
+    "Progress goes to stderr: a status line on a terminal, else one line per case with\n"
+    "its time and the time its files took to read (the next case is read while this one\n"
+    "is computed).\n"
     "Exit codes: 0 all cases ok; 1 some cases failed (the others are in the output);\n"
     "2 usage error; 3 input error (single case, or settings/manifest unusable);\n"
     "4 cannot write the output.\n"
@@ -168,27 +174,72 @@ static rdx_status sink_close(sink *k, rdx_error *err)
     return RDX_OK;
 }
 
-/* Read one case and compute its features. */
-static rdx_status run_case(const rdx_case_spec *c, const rdx_settings *s, rdx_device device, double *values,
-                           rdx_error *err)
+static double now_seconds(void);
+
+/* One case read from its files, or the error that stopped the reading. */
+typedef struct {
+    const rdx_case_spec *spec;
+    rdx_image img;
+    rdx_mask mask;
+    rdx_status st;
+    rdx_error err;
+    double read_s; /* wall time of the reading */
+} loaded_case;
+
+static void loaded_free(loaded_case *l)
 {
-    rdx_image img = {0};
-    rdx_mask mask = {0};
-    rdx_status st = rdx_image_read(c->image, &img, err);
+    rdx_image_free(&l->img);
+    rdx_mask_free(&l->mask);
+}
+
+/* Reads image and mask of l->spec and checks that they fit together (a
+ * thread entry: the reading of the next case overlaps the features of this one). */
+static void *load_case(void *arg)
+{
+    loaded_case *l = arg;
+    const rdx_case_spec *c = l->spec;
+    rdx_error *err = &l->err;
+    double t0 = now_seconds();
+    memset(&l->img, 0, sizeof l->img);
+    memset(&l->mask, 0, sizeof l->mask);
+    rdx_status st = rdx_image_read(c->image, &l->img, err);
     if (!st)
-        st = rdx_mask_read(c->mask, c->label, &mask, err);
+        st = rdx_mask_read(c->mask, c->label, &l->mask, err);
     if (!st)
-        st = rdx_grid_check_same(&img.grid, c->image, &mask.grid, c->mask, err);
-    if (!st && rdx_mask_count(&mask) == 0)
+        st = rdx_grid_check_same(&l->img.grid, c->image, &l->mask.grid, c->mask, err);
+    if (!st && rdx_mask_count(&l->mask) == 0)
         st = c->label == RDX_LABEL_ANY
                  ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
                  : rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask has no voxel with label %d", c->mask,
                                  c->label);
-    if (!st)
-        st = rdx_extract_case(&img, &mask, s, device, c->image, values, err);
-    rdx_image_free(&img);
-    rdx_mask_free(&mask);
-    return st;
+    if (st)
+        loaded_free(l);
+    l->st = st;
+    l->read_s = now_seconds() - t0;
+    return NULL;
+}
+
+/* Reading in the background: one case ahead of the computation. Files are
+ * read by one thread at a time (teem's error store is process-wide). */
+typedef struct {
+    pthread_t thread;
+    int running;
+} prefetch;
+
+static void prefetch_start(prefetch *p, loaded_case *l, const rdx_case_spec *spec)
+{
+    memset(&l->err, 0, sizeof l->err);
+    l->spec = spec;
+    p->running = pthread_create(&p->thread, NULL, load_case, l) == 0;
+    if (!p->running) /* no thread to spare: read it now */
+        load_case(l);
+}
+
+static void prefetch_wait(prefetch *p)
+{
+    if (p->running)
+        pthread_join(p->thread, NULL);
+    p->running = 0;
 }
 
 static double now_seconds(void)
@@ -200,7 +251,7 @@ static double now_seconds(void)
 
 /* Terminal: one rewritten status line; otherwise one line per case. */
 static void report_progress(size_t done, size_t total, double t0, const char *case_id, double case_s,
-                            const char *error_text, int tty)
+                            double read_s, const char *error_text, int tty)
 {
     double elapsed = now_seconds() - t0, rate = done / (elapsed > 0 ? elapsed : 1e-9);
     double eta = (double)(total - done) / (rate > 0 ? rate : 1e-9);
@@ -210,8 +261,20 @@ static void report_progress(size_t done, size_t total, double t0, const char *ca
         fprintf(stderr, "\r\033[K%zu/%zu cases  %.2f cases/s  ETA %.0f s%s", done, total, rate, eta,
                 done == total ? "\n" : "");
     else if (!error_text)
-        fprintf(stderr, "[%zu/%zu] %s ok %.2f s (%.2f cases/s, ETA %.0f s)\n", done, total, case_id, case_s,
-                rate, eta);
+        fprintf(stderr, "[%zu/%zu] %s ok %.2f s (read %.2f s, overlapped; %.2f cases/s, ETA %.0f s)\n", done,
+                total, case_id, case_s, read_s, rate, eta);
+}
+
+/* Index of the first case from i on that is not already stored as ok
+ * (cases.n when none); *skipped counts those passed over. */
+static size_t next_case(sink *out, const rdx_manifest *cases, size_t i, size_t *skipped)
+{
+    for (; i < cases->n; i++) {
+        if (!out->store || rdx_store_case_status(out->store, cases->items[i].case_id) != 0)
+            return i;
+        (*skipped)++;
+    }
+    return i;
 }
 
 int rdx_cli_extract(int argc, char **argv)
@@ -259,15 +322,29 @@ int rdx_cli_extract(int argc, char **argv)
     size_t failed = 0, skipped = 0;
     int output_failed = 0;
     double t0 = now_seconds();
-    for (size_t i = 0; i < cases.n && !output_failed; i++) {
-        const rdx_case_spec *c = &cases.items[i];
-        if (out.store && rdx_store_case_status(out.store, c->case_id) == 0) {
-            skipped++;
-            continue;
-        }
-        double values[RDX_F_COUNT], t_case = now_seconds();
-        rdx_error case_err = {0};
-        st = run_case(c, &s, device, values, &case_err);
+    loaded_case slot[2];
+    memset(slot, 0, sizeof slot);
+    prefetch reader = {0};
+    size_t next = next_case(&out, &cases, 0, &skipped);
+    if (next < cases.n)
+        prefetch_start(&reader, &slot[0], &cases.items[next]);
+    for (int cur = 0; next < cases.n && !output_failed; cur ^= 1) {
+        const rdx_case_spec *c = &cases.items[next];
+        double t_case = now_seconds();
+        prefetch_wait(&reader);
+        loaded_case *l = &slot[cur];
+        size_t done = next + 1;
+        next = next_case(&out, &cases, next + 1, &skipped);
+        if (next < cases.n)
+            prefetch_start(&reader, &slot[cur ^ 1], &cases.items[next]);
+        double values[RDX_F_COUNT];
+        for (int f = 0; f < RDX_F_COUNT; f++)
+            values[f] = NAN;
+        rdx_error case_err = l->err;
+        st = l->st;
+        if (!st)
+            st = rdx_extract_case(&l->img, &l->mask, &s, device, c->image, values, &case_err);
+        loaded_free(l);
         if (st)
             failed++;
         if (sink_write(&out, c->case_id, values, st ? case_err.msg : NULL, &err)) {
@@ -275,9 +352,12 @@ int rdx_cli_extract(int argc, char **argv)
             output_failed = 1;
         }
         if (!a.quiet || st)
-            report_progress(i + 1, cases.n, t0, c->case_id, now_seconds() - t_case, st ? case_err.msg : NULL,
-                            tty);
+            report_progress(done, cases.n, t0, c->case_id, now_seconds() - t_case, l->read_s,
+                            st ? case_err.msg : NULL, tty);
     }
+    prefetch_wait(&reader); /* after an output failure the case read ahead is dropped */
+    loaded_free(&slot[0]);
+    loaded_free(&slot[1]);
     if (sink_close(&out, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         output_failed = 1;
