@@ -37,6 +37,9 @@ static const char *extract_usage =
     "  --out FILE         .csv: long form, header case_id,tag,value (overwritten);\n"
     "                     .h5: HDF5 feature store (created, or appended to: cases already\n"
     "                     stored as ok are skipped, so an interrupted run resumes)\n"
+    "  --shard K/N        with --manifest: only the K-th (from 0) of N contiguous blocks\n"
+    "                     of cases, for N processes (Slurm array tasks, one per GPU);\n"
+    "                     `rdx merge` joins their stores in manifest order\n"
     "  --threads N        OpenMP threads (default: all cores)\n"
     "  --device D         cpu, cuda or auto (default): where the kernels run; auto\n"
     "                     takes a CUDA device when there is one and says which.\n"
@@ -57,7 +60,20 @@ static const char *extract_usage =
 typedef struct {
     const char *image, *mask, *manifest, *settings, *out, *case_id, *device;
     int label, label_set, threads, quiet;
+    long shard, shards; /* --shard K/N; N = 0 when absent */
 } extract_args;
+
+/* "K/N" with 0 <= K < N; 0 when valid. */
+static int parse_shard(const char *v, long *k, long *n)
+{
+    char *end;
+    *k = strtol(v, &end, 10);
+    if (end == v || *end != '/')
+        return -1;
+    const char *d = end + 1;
+    *n = strtol(d, &end, 10);
+    return end == d || *end || *k < 0 || *n < 1 || *k >= *n || *n > 1000000 ? -1 : 0;
+}
 
 static int parse_args(int argc, char **argv, extract_args *a)
 {
@@ -85,6 +101,12 @@ static int parse_args(int argc, char **argv, extract_args *a)
         else if (!strcmp(o, "--out")) a->out = v;
         else if (!strcmp(o, "--case-id")) a->case_id = v;
         else if (!strcmp(o, "--device")) a->device = v;
+        else if (!strcmp(o, "--shard")) {
+            if (parse_shard(v, &a->shard, &a->shards)) {
+                fprintf(stderr, "rdx extract: --shard expects K/N with 0 <= K < N, got '%s'\n", v);
+                return -1;
+            }
+        }
         else if (!strcmp(o, "--label") || !strcmp(o, "--threads")) {
             long n = strtol(v, &end, 10);
             if (*end || end == v || n < 0 || n > 1000000) {
@@ -97,6 +119,10 @@ static int parse_args(int argc, char **argv, extract_args *a)
             fprintf(stderr, "rdx extract: unknown option '%s' (try rdx extract --help)\n", o);
             return -1;
         }
+    }
+    if (a->shards && !a->manifest) {
+        fprintf(stderr, "rdx extract: --shard needs --manifest (try rdx extract --help)\n");
+        return -1;
     }
     if (!a->settings || !a->out || (!a->manifest && (!a->image || !a->mask)) ||
         (a->manifest && (a->image || a->mask))) {
@@ -261,7 +287,7 @@ static void report_progress(size_t done, size_t total, double t0, const char *ca
         fprintf(stderr, "\r\033[K%zu/%zu cases  %.2f cases/s  ETA %.0f s%s", done, total, rate, eta,
                 done == total ? "\n" : "");
     else if (!error_text)
-        fprintf(stderr, "[%zu/%zu] %s ok %.2f s (read %.2f s, overlapped; %.2f cases/s, ETA %.0f s)\n", done,
+        fprintf(stderr, "[%zu/%zu] %s ok %.2f s (read %.2f s; %.2f cases/s, ETA %.0f s)\n", done,
                 total, case_id, case_s, read_s, rate, eta);
 }
 
@@ -309,11 +335,22 @@ int rdx_cli_extract(int argc, char **argv)
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         return RDX_EXIT_INPUT;
     }
+    rdx_manifest all = cases;
+    if (a.shards) { /* the K-th of N contiguous blocks: shard stores merge back in manifest order */
+        size_t lo = all.n * (size_t)a.shard / (size_t)a.shards, hi = all.n * (size_t)(a.shard + 1) / (size_t)a.shards;
+        cases.items = all.items + lo;
+        cases.n = hi - lo;
+        if (!a.quiet && cases.n)
+            fprintf(stderr, "rdx extract: shard %ld/%ld: cases %zu to %zu of %zu\n", a.shard, a.shards, lo + 1, hi,
+                    all.n);
+        else if (!a.quiet)
+            fprintf(stderr, "rdx extract: shard %ld/%ld: no case (the manifest has %zu)\n", a.shard, a.shards, all.n);
+    }
     sink out;
     if (sink_open(&out, a.out, &s, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         sink_close(&out, &err);
-        rdx_manifest_free(&cases);
+        rdx_manifest_free(&all);
         return err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT || err.code == RDX_E_UNSUPPORTED
                    ? RDX_EXIT_INPUT
                    : RDX_EXIT_OUTPUT;
@@ -367,7 +404,7 @@ int rdx_cli_extract(int argc, char **argv)
                         "results in %s\n",
                 cases.n, cases.n - failed - skipped, failed, ", ", skipped, a.out);
     int single = !a.manifest;
-    rdx_manifest_free(&cases);
+    rdx_manifest_free(&all);
     if (output_failed)
         return RDX_EXIT_OUTPUT;
     if (failed)

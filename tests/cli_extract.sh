@@ -114,6 +114,18 @@ expect_error "duplicate case id" 3 "appears twice" -- extract --manifest "$T/dup
 mkdir -p "$T/rel" && cp "$IMG" "$MASK" "$T/rel/" && printf 'case_id,image,mask\nrel,image.nii.gz,mask.nii.gz\n' >"$T/rel/cases.csv"
 "$RDX" extract --manifest "$T/rel/cases.csv" --settings "$SET" --out "$T/rel.csv" -q && ok || bad "relative manifest paths"
 
+# --shard K/N: the N contiguous blocks partition the manifest, in order (5 cases in 3 shards: 1, 2, 2)
+printf 'case_id,image,mask\n' >"$T/five.csv"
+for i in 1 2 3 4 5; do printf 'c%s,%s,%s\n' "$i" "$IMG" "$MASK" >>"$T/five.csv"; done
+"$RDX" extract --manifest "$T/five.csv" --settings "$SET" --out "$T/five_all.csv" -q || bad "five-case run"
+for k in 0 1 2; do "$RDX" extract --manifest "$T/five.csv" --shard $k/3 --settings "$SET" --out "$T/five_$k.csv" -q || bad "shard $k/3"; done
+[ "$(cut -d, -f1 "$T/five_0.csv" | sort -u | tr '\n' ' ')" = "c1 case_id " ] && ok || bad "shard 0/3 holds c1 only"
+[ "$(cut -d, -f1 "$T/five_2.csv" | sort -u | tr '\n' ' ')" = "c4 c5 case_id " ] && ok || bad "shard 2/3 holds c4 and c5"
+{ cat "$T/five_0.csv"; tail -n +2 "$T/five_1.csv"; tail -n +2 "$T/five_2.csv"; } | cmp -s - "$T/five_all.csv" \
+  && ok || bad "shards joined in order differ from the whole run"
+expect_error "bad shard" 2 "expects K/N" -- extract --manifest "$T/five.csv" --shard 3/3 --settings "$SET" --out "$T/x.csv"
+expect_error "shard without manifest" 2 "needs --manifest" -- extract --image "$IMG" --mask "$MASK" --shard 0/2 --settings "$SET" --out "$T/x.csv"
+
 # IBSI configuration E (tricubic spline, range + 3 sigma outliers, FBN 32, IVH FBN 1000) runs on the
 # CT phantom. IBSI publishes no values for E; its grid is config C's (2 mm: 100 x 99 x 90 per the
 # IBSI config C diagnostics), re-segmentation keeps intensities within [-1000, 400], FBN 32 gives
