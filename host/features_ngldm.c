@@ -12,8 +12,13 @@
  * Work split: the aggregation driver in features_ngtdm.c (rdx_nbh_run) hands
  * slices to threads, each counting into its own integer matrix (or counts on
  * the CUDA device, kernels/neighbourhood.cu); features come from the merged
- * integers with one sequential double routine. */
+ * integers with one sequential double routine.
+ *
+ * Counting on the CPU goes a centre row at a time: for each neighbour row of
+ * the window and each x offset, one compare loop over the row's centres
+ * (vectorised by the compiler), clipped at the box edges by its bounds. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "kernels.h"
 #include "neighbours.h"
@@ -25,9 +30,80 @@ static void ngldm_add(int64_t *row, int64_t g, const rdx_nbh_tally *t)
     row[t->dependent]++;
 }
 
+/* dep[i] += whether h[i] is a dependent ROI neighbour of centre i: equal to
+ * it when alpha is 0 (a ROI centre is > 0, so equal is in the ROI), else in
+ * lo[i]..hi[i], the centre's levels within alpha clipped to 1..n_grey. */
+static void dependent_equal(int32_t *restrict dep, const int32_t *restrict g, const int32_t *restrict h, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dep[i] += h[i] == g[i];
+}
+
+static void dependent_within(int32_t *restrict dep, const int32_t *restrict lo, const int32_t *restrict hi,
+                             const int32_t *restrict h, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dep[i] += (h[i] >= lo[i]) & (h[i] <= hi[i]);
+}
+
+/* Scratch of a centre row, one entry per voxel: dependent neighbours and the
+ * centre's range of dependent levels (alpha > 0). */
+typedef struct {
+    int32_t *dep, *lo, *hi;
+} ngldm_scratch;
+
+/* The NGLDM counts of one centre row: its voxels' dependent neighbours,
+ * dep[x - x0], summed over the window's rows and x offsets, each offset over
+ * the centres whose neighbour at that offset lies inside the box. */
+static void ngldm_row(const rdx_nbh_ctx *c, const rdx_nbh_row *r, const ngldm_scratch *s, int64_t width, int64_t *m)
+{
+    int64_t nx = c->in->dim[0], x0 = r->x0, x1 = r->x1, alpha = c->alpha, top = c->in->n_grey;
+    for (int64_t x = x0; x < x1; x++)
+        s->dep[x - x0] = 0;
+    if (alpha > 0)
+        for (int64_t x = x0; x < x1; x++) {
+            int64_t g = r->centre[x];
+            s->lo[x - x0] = (int32_t)(g - alpha > 1 ? g - alpha : 1);
+            s->hi[x - x0] = (int32_t)(g + alpha < top ? g + alpha : top);
+        }
+    for (int64_t z = r->z0; z <= r->z1; z++)
+        for (int64_t y = r->y0; y <= r->y1; y++) {
+            const int32_t *h = rdx_nbh_row_grey(c, y, z);
+            for (int64_t dx = -r->rx; dx <= r->rx; dx++) {
+                if (dx == 0 && h == r->centre)
+                    continue;
+                int64_t lo = x0 > -dx ? x0 : -dx, hi = x1 < nx - dx ? x1 : nx - dx, k = lo - x0;
+                if (alpha == 0)
+                    dependent_equal(s->dep + k, r->centre + lo, h + lo + dx, hi - lo);
+                else
+                    dependent_within(s->dep + k, s->lo + k, s->hi + k, h + lo + dx, hi - lo);
+            }
+        }
+    const int32_t *level_row = c->lv->row;
+    for (int64_t x = x0; x < x1; x++) {
+        int32_t g = r->centre[x];
+        if (g > 0)
+            m[(size_t)level_row[g] * (size_t)width + (size_t)s->dep[x - x0]]++;
+    }
+}
+
 void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
-    rdx_nbh_count(c, in_plane, c->alpha, z0, z1, ngldm_add, m);
+    const int64_t *d = c->in->dim;
+    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
+    int32_t *buf = malloc(3 * (size_t)d[0] * sizeof *buf);
+    if (!buf) {
+        rdx_nbh_count(c, in_plane, c->alpha, z0, z1, ngldm_add, m);
+        return;
+    }
+    ngldm_scratch s = {buf, buf + d[0], buf + 2 * d[0]};
+    for (int64_t z = z0; z < z1; z++)
+        for (int64_t y = 0; y < d[1]; y++) {
+            rdx_nbh_row r;
+            if (rdx_nbh_row_at(c, in_plane, y, z, &r))
+                ngldm_row(c, &r, &s, width, m);
+        }
+    free(buf);
 }
 
 enum { LDE, HDE, LGCE, HGCE, LDLGE, LDHGE, HDLGE, HDHGE, GLNU, GLNU_NORM, DCNU, DCNU_NORM, DC_PERC, GL_VAR,

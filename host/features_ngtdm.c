@@ -14,6 +14,11 @@
  * once, in a fixed order, when the features are computed. Every matrix is thus
  * integer-valued and independent of the order voxels are visited in.
  *
+ * Counting on the CPU goes a centre row at a time: the ROI voxels and grey
+ * sums of the window's columns (its rows at one x), once per row, then a
+ * window sliding along the row over them, one column in and one out per
+ * voxel; the box edges are zero columns rather than bounds tests.
+ *
  * Work split: the driver hands slices to threads; each thread counts into its
  * own integer matrix, merged by integer addition (see rdx_nbh_run). On the
  * CUDA device (kernels/neighbourhood.cu) one launch counts every slice's
@@ -105,6 +110,28 @@ void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, in
                 rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, alpha, v);
                 add(m + (size_t)c->lv->row[g] * (size_t)width, g, &t);
             }
+}
+
+int rdx_nbh_row_at(const rdx_nbh_ctx *c, int in_plane, int64_t y, int64_t z, rdx_nbh_row *r)
+{
+    const int64_t *d = c->in->dim;
+    const int32_t *centre = rdx_nbh_row_grey(c, y, z);
+    int64_t x0 = 0, x1 = d[0], dist = c->distance, rz = in_plane ? 0 : dist;
+    while (x0 < x1 && centre[x0] <= 0)
+        x0++;
+    while (x1 > x0 && centre[x1 - 1] <= 0)
+        x1--;
+    if (x0 == x1)
+        return 0;
+    r->centre = centre;
+    r->x0 = x0;
+    r->x1 = x1;
+    r->rx = dist < d[0] - 1 ? dist : d[0] - 1;
+    r->y0 = y - dist < 0 ? 0 : y - dist;
+    r->y1 = y + dist > d[1] - 1 ? d[1] - 1 : y + dist;
+    r->z0 = z - rz < 0 ? 0 : z - rz;
+    r->z1 = z + rz > d[2] - 1 ? d[2] - 1 : z + rz;
+    return 1;
 }
 
 static void write_features(const rdx_nbh_family *f, int agg, const double *out, int ok, double *values)
@@ -295,9 +322,62 @@ static void ngtdm_add(int64_t *row, int64_t g, const rdx_nbh_tally *t)
     row[t->n] += rdx_ngtdm_difference(g, t);
 }
 
+/* The NGTDM counts of one centre row. cn[x], cs[x]: ROI voxels and grey sum
+ * of column x of the window (its rows at that x), valid for x in -rx-1 ..
+ * dim[0] + rx - 1 and 0 outside the box; the tally of voxel x is then the
+ * sum of columns x - rx .. x + rx less the centre, slid along the row. */
+static void ngtdm_row(const rdx_nbh_ctx *c, const rdx_nbh_row *r, int32_t *restrict cn, int64_t *restrict cs,
+                      int64_t width, int64_t *m)
+{
+    int64_t rx = r->rx, x0 = r->x0, x1 = r->x1;
+    int64_t xs = x0 - rx - 1 < 0 ? 0 : x0 - rx - 1, xe = x1 + rx > c->in->dim[0] ? c->in->dim[0] : x1 + rx;
+    for (int64_t x = xs; x < xe; x++) {
+        cn[x] = 0;
+        cs[x] = 0;
+    }
+    for (int64_t z = r->z0; z <= r->z1; z++)
+        for (int64_t y = r->y0; y <= r->y1; y++) {
+            const int32_t *restrict h = rdx_nbh_row_grey(c, y, z);
+            for (int64_t x = xs; x < xe; x++) {
+                cn[x] += h[x] > 0;
+                cs[x] += h[x];
+            }
+        }
+    int64_t n = 0, sum = 0; /* window of x0 - 1 */
+    for (int64_t x = x0 - rx - 1; x < x0 + rx; x++) {
+        n += cn[x];
+        sum += cs[x];
+    }
+    const int32_t *level_row = c->lv->row;
+    for (int64_t x = x0; x < x1; x++) {
+        n += cn[x + rx] - cn[x - rx - 1];
+        sum += cs[x + rx] - cs[x - rx - 1];
+        int64_t g = r->centre[x];
+        if (g > 0) {
+            rdx_nbh_tally t = {n - 1, sum - g, 0};
+            ngtdm_add(m + (size_t)level_row[g] * (size_t)width, g, &t);
+        }
+    }
+}
+
 void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
-    rdx_nbh_count(c, in_plane, 0, z0, z1, ngtdm_add, m);
+    const int64_t *d = c->in->dim;
+    int64_t rx = c->distance < d[0] - 1 ? c->distance : d[0] - 1, width = rdx_nbh_max_neighbours(c, in_plane) + 1;
+    size_t len = (size_t)(d[0] + 2 * rx + 1);
+    int32_t *cn = calloc(len, sizeof *cn);
+    int64_t *cs = calloc(len, sizeof *cs);
+    if (!cn || !cs)
+        rdx_nbh_count(c, in_plane, 0, z0, z1, ngtdm_add, m);
+    else
+        for (int64_t z = z0; z < z1; z++)
+            for (int64_t y = 0; y < d[1]; y++) {
+                rdx_nbh_row r;
+                if (rdx_nbh_row_at(c, in_plane, y, z, &r))
+                    ngtdm_row(c, &r, cn + rx + 1, cs + rx + 1, width, m);
+            }
+    free(cn);
+    free(cs);
 }
 
 /* The five features from the levels present (level i, p_i, s_i; n of them). */

@@ -40,8 +40,9 @@ int64_t rdx_nbh_max_neighbours(const rdx_nbh_ctx *c, int in_plane);
  * centre's grey level by at most alpha (dependent). grey is the box of
  * dimensions dim (x fastest, 0 outside the ROI); neighbours are the voxels
  * within Chebyshev distance `distance` of v, centre excluded, inside the box,
- * and in the slice of v when in_plane. One definition for the CPU counts and
- * the CUDA kernels (kernels/neighbourhood.cu). */
+ * and in the slice of v when in_plane. The CUDA kernels
+ * (kernels/neighbourhood.cu) count with it voxel by voxel; the CPU counts
+ * compute the same tallies a row at a time and fall back on it (rdx_nbh_count). */
 typedef struct {
     int64_t n, sum, dependent;
 } rdx_nbh_tally;
@@ -86,9 +87,31 @@ size_t rdx_nbh_cells(const rdx_nbh_ctx *c, int in_plane);
 typedef void (*rdx_nbh_add)(int64_t *row, int64_t g, const rdx_nbh_tally *t);
 
 /* Scan every ROI voxel of slices z0..z1-1 (rdx_nbh_scan with `alpha`) and let
- * `add` count its tally into m; the loop both families' count builders share. */
+ * `add` count its tally into m: the per-voxel definition of both families'
+ * counts, which they fall back on when their row scratch cannot be allocated. */
 void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, int64_t z1, rdx_nbh_add add,
                    int64_t *m);
+
+/* The counts go row by row (x fastest): a centre row with its ROI extent and
+ * the rows of its neighbourhood window. The voxels of a row share the window's
+ * y and z bounds, so only x remains to clip, once per row rather than per
+ * neighbour. */
+typedef struct {
+    const int32_t *centre; /* grey levels of the row, x = 0 .. dim[0] - 1 */
+    int64_t x0, x1;        /* the row's ROI voxels lie in x0 .. x1 - 1 */
+    int64_t rx;            /* window radius along x, at most dim[0] - 1 */
+    int64_t y0, y1, z0, z1; /* neighbour rows: y0..y1 of slices z0..z1, inclusive, inside the box */
+} rdx_nbh_row;
+
+/* The centre row (y, z) as above; 0 when it holds no ROI voxel. */
+int rdx_nbh_row_at(const rdx_nbh_ctx *c, int in_plane, int64_t y, int64_t z, rdx_nbh_row *r);
+
+/* Neighbour row (y, z) of the box. */
+static inline const int32_t *rdx_nbh_row_grey(const rdx_nbh_ctx *c, int64_t y, int64_t z)
+{
+    const int64_t *d = c->in->dim;
+    return c->in->grey + (size_t)d[0] * (size_t)(y + d[1] * z);
+}
 
 /* NGTDM counts. Row r (grey level lv->level[r]) holds nw + 1 cells, nw =
  * rdx_nbh_max_neighbours: cell 0 = n_r, the voxels of that level with at least
