@@ -6,11 +6,12 @@
  * the slice features are averaged in slice order afterwards, and the slice
  * counts are added into one 2.5D table as slices finish (integer counts: the
  * sum does not depend on the order). The 3D zones come from one sequential
- * breadth-first labelling of the box. Matrices hold integer counts in a hash
- * table while they are built and become an array sorted by (grey, j), so
- * feature sums have one fixed order whatever the thread count. Memory is
- * proportional to the box (labels, distances) plus the distinct (grey, j)
- * pairs, never Ng x max zone size.
+ * labelling of the box (two raster passes with union-find). Matrices hold
+ * integer counts in a hash table while they are built and become an array
+ * sorted by (grey, j), so feature sums have one fixed order whatever the
+ * thread count. Memory is proportional to the box (labels, distances, one
+ * row per zone) plus the distinct (grey, j) pairs, never Ng x max zone
+ * size.
  *
  * With the CUDA device the kernels (kernels/zones.cu) compute the distance
  * maps and label the whole box, every slice at once for 2D, returning one row
@@ -172,89 +173,237 @@ void rdx_zone_matrix_free(rdx_zone_matrix *m)
 
 /* ------------------------------------------------------------------ labelling */
 
-/* FIFO of voxel indices. Popped entries are dropped by moving the live part
- * to the front, so it stays within a few times the search front, far
- * smaller than a large zone. */
-typedef struct {
-    int64_t *v;
-    size_t head, tail, cap;
-} fifo;
+/* Two raster passes with union-find, no queue. Pass 1 joins every ROI voxel
+ * to its earlier neighbours (the half of the neighbourhood already visited)
+ * of the same grey level; pass 2 numbers the sets. The forest lives in
+ * label[] itself: label[v] = p + 1 with p the parent voxel of v, and a parent
+ * always comes before its child in raster order, so a set's root is its first
+ * voxel and pass 2 meets every parent already numbered: the zone numbers are
+ * those of a search seeded in raster order. Extra memory is 8 bytes per zone
+ * (at most one zone per ROI voxel). */
 
-static int fifo_push(fifo *q, int64_t x)
+/* A neighbour that comes before the voxel in raster order. */
+typedef struct {
+    int64_t d[3];    /* offset per axis, x first */
+    uint32_t back;   /* how many voxels earlier it lies */
+    uint64_t covers; /* bit j: offset j (j < MASKED) neighbours this one (itself included) */
+} prior_offset;
+
+/* Offsets tried with skipping, one bit each in a uint64_t: all of them for
+ * linkage 1 and 2 in 3D (13, 62). Later ones are always tried. */
+#define MASKED 64
+
+/* Whether offsets a and b are neighbours of each other. */
+static int offsets_touch(const prior_offset *a, const prior_offset *b, const int64_t reach[3])
 {
-    if (q->tail == q->cap) {
-        if (q->head >= q->cap / 2 && q->head > 0) {
-            memmove(q->v, q->v + q->head, (q->tail - q->head) * sizeof *q->v);
-            q->tail -= q->head;
-            q->head = 0;
-        } else {
-            size_t cap = q->cap ? 2 * q->cap : 1024;
-            int64_t *v = realloc(q->v, cap * sizeof *v);
-            if (!v)
-                return -1;
-            q->v = v;
-            q->cap = cap;
-        }
+    for (int k = 0; k < 3; k++)
+        if (llabs(a->d[k] - b->d[k]) > reach[k])
+            return 0;
+    return 1;
+}
+
+/* The covers mask of each of off[0..n). */
+static void set_covers(prior_offset *off, size_t n, const int64_t reach[3])
+{
+    for (size_t i = 0; i < n; i++) {
+        off[i].covers = 0;
+        for (size_t j = 0; j < n && j < MASKED; j++)
+            if (offsets_touch(&off[i], &off[j], reach))
+                off[i].covers |= 1ull << j;
     }
-    q->v[q->tail++] = x;
+}
+
+static int bits_set(uint64_t m)
+{
+    int c = 0;
+    for (; m; m &= m - 1)
+        c++;
+    return c;
+}
+
+/* Most neighbours first (covers holds them all: at most MASKED offsets),
+ * then raster order (z, y, x). */
+static int by_coverage(const void *pa, const void *pb)
+{
+    const prior_offset *a = pa, *b = pb;
+    int ca = bits_set(a->covers), cb = bits_set(b->covers);
+    if (ca != cb)
+        return ca > cb ? -1 : 1;
+    for (int k = 2; k >= 0; k--)
+        if (a->d[k] != b->d[k])
+            return a->d[k] < b->d[k] ? -1 : 1;
     return 0;
 }
 
-/* Neighbour offsets within Chebyshev distance r that fit in the volume. */
-static int64_t (*neighbour_offsets(const int64_t dim[3], int r, size_t *n))[3]
+/* The earlier half of the neighbourhood within reach per axis (reach[a] <=
+ * dim[a] - 1, so every offset fits in the box), the offsets that neighbour
+ * most others first when all are masked: a match there skips the most. */
+static prior_offset *prior_offsets(const int64_t dim[3], const int64_t reach[3], size_t *n)
 {
-    int64_t reach[3];
-    for (int a = 0; a < 3; a++)
-        reach[a] = r < dim[a] - 1 ? r : dim[a] - 1;
-    size_t cap = (size_t)(2 * reach[0] + 1) * (size_t)(2 * reach[1] + 1) * (size_t)(2 * reach[2] + 1);
-    int64_t(*off)[3] = malloc(cap * sizeof *off);
+    size_t cap = (size_t)(2 * reach[0] + 1) * (size_t)(2 * reach[1] + 1) * (size_t)(2 * reach[2] + 1) / 2;
+    prior_offset *off = malloc((cap ? cap : 1) * sizeof *off);
     *n = 0;
     if (!off)
         return NULL;
-    for (int64_t dz = -reach[2]; dz <= reach[2]; dz++)
-        for (int64_t dy = -reach[1]; dy <= reach[1]; dy++)
-            for (int64_t dx = -reach[0]; dx <= reach[0]; dx++)
-                if (dx || dy || dz) {
-                    off[*n][0] = dx;
-                    off[*n][1] = dy;
-                    off[*n][2] = dz;
-                    (*n)++;
-                }
+    for (int64_t dz = -reach[2]; dz <= 0; dz++)
+        for (int64_t dy = -reach[1]; dy <= (dz ? reach[1] : 0); dy++)
+            for (int64_t dx = -reach[0]; dx <= (dz || dy ? reach[0] : -1); dx++)
+                off[(*n)++] = (prior_offset){{dx, dy, dz}, (uint32_t)-(dx + dim[0] * (dy + dim[1] * dz)), 0};
+    if (*n <= MASKED) {
+        set_covers(off, *n, reach);
+        qsort(off, *n, sizeof *off, by_coverage);
+    }
+    set_covers(off, *n, reach);
     return off;
 }
 
-/* Breadth-first search of the zone that starts at seed (already labelled id):
- * labels its voxels and returns its size and the minimum of dist over it. */
-static int grow_zone(const int64_t dim[3], const int32_t *grey, const int32_t *dist, int64_t (*off)[3],
-                     size_t n_off, uint32_t *label, uint32_t id, int64_t seed, fifo *q, int64_t *size,
-                     int32_t *min_dist)
+/* Root of voxel v's set, halving the path on the way. */
+static uint32_t find_root(uint32_t *label, uint32_t v)
 {
-    const int32_t g = grey[seed];
-    const int64_t nxy = dim[0] * dim[1];
-    q->head = q->tail = 0;
-    if (fifo_push(q, seed))
-        return -1;
-    *size = 0;
-    *min_dist = INT32_MAX;
-    while (q->head < q->tail) {
-        int64_t u = q->v[q->head++];
-        (*size)++;
-        if (dist && dist[u] < *min_dist)
-            *min_dist = dist[u];
-        int64_t c[3] = {u % dim[0], (u / dim[0]) % dim[1], u / nxy};
-        for (size_t k = 0; k < n_off; k++) {
-            int64_t x = c[0] + off[k][0], y = c[1] + off[k][1], z = c[2] + off[k][2];
-            if (x < 0 || y < 0 || z < 0 || x >= dim[0] || y >= dim[1] || z >= dim[2])
-                continue;
-            int64_t w = x + dim[0] * y + nxy * z;
-            if (grey[w] == g && !label[w]) {
-                label[w] = id;
-                if (fifo_push(q, w))
-                    return -1;
+    while (label[v] - 1 != v) {
+        label[v] = label[label[v] - 1];
+        v = label[v] - 1;
+    }
+    return v;
+}
+
+/* Joins the set of root r and the set of voxel w, the later root under the
+ * earlier one so that a parent always comes first. Returns the root of the
+ * union; *roots counts sets. */
+static uint32_t join(uint32_t *label, uint32_t r, uint32_t w, uint32_t *roots)
+{
+    uint32_t rw = find_root(label, w);
+    if (rw == r)
+        return r;
+    (*roots)--;
+    if (rw < r) {
+        label[r] = rw + 1;
+        return rw;
+    }
+    label[rw] = r + 1;
+    return r;
+}
+
+/* Offsets of off[0..n) (n <= MASKED) that stay in the box from (x, y, z), as
+ * a mask; check_x 0: x is at least reach[0] from both ends of its row. */
+static uint64_t fitting(const int64_t dim[3], const prior_offset *off, size_t n, int64_t x, int64_t y, int64_t z,
+                        int check_x)
+{
+    uint64_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const int64_t *d = off[k].d;
+        if ((!check_x || (x + d[0] >= 0 && x + d[0] < dim[0])) && y + d[1] >= 0 && y + d[1] < dim[1] &&
+            z + d[2] >= 0)
+            m |= 1ull << k;
+    }
+    return m;
+}
+
+/* Pass 1 over the box: label[] becomes the forest (0 outside the ROI).
+ * Any two earlier neighbours of v that neighbour each other and have the
+ * same grey level are already in one set, so once v has joined one, those
+ * that neighbour it are skipped (the masked offsets; the centre, the voxel
+ * just before v along the slowest axis, neighbours all the others). The left
+ * voxel is tried first, from registers: when it has v's grey level, v joins
+ * the set of the previous voxel without a search. Returns the number of
+ * sets. */
+static uint32_t link_box(const int64_t dim[3], const int32_t *grey, const int64_t reach[3],
+                         const prior_offset *off, size_t n, uint32_t *label)
+{
+    const int64_t nx = dim[0];
+    const size_t n_masked = n < MASKED ? n : MASKED;
+    uint64_t left_bit = 0, left_covers = 0; /* the left voxel's offset */
+    for (size_t k = 0; k < n_masked; k++)
+        if (off[k].d[0] == -1 && !off[k].d[1] && !off[k].d[2]) {
+            left_bit = 1ull << k;
+            left_covers = off[k].covers;
+        }
+    uint32_t roots = 0;
+    for (int64_t z = 0; z < dim[2]; z++)
+        for (int64_t y = 0; y < dim[1]; y++) {
+            const uint64_t row_mask = fitting(dim, off, n_masked, 0, y, z, 0);
+            const uint32_t start = (uint32_t)(nx * (y + dim[1] * z));
+            int32_t left = 0; /* grey level of the left voxel when it is a neighbour in the ROI, else 0 */
+            uint32_t r = 0;   /* root of the previous voxel's set */
+            for (int64_t x = 0; x < nx; x++) {
+                const uint32_t v = start + (uint32_t)x;
+                const int32_t g = grey[v];
+                if (g <= 0) {
+                    label[v] = 0;
+                    left = 0;
+                    continue;
+                }
+                uint64_t rem = x < reach[0] || x >= nx - reach[0] ? fitting(dim, off, n_masked, x, y, z, 1)
+                                                                  : row_mask;
+                if (g == left) {
+                    label[v] = r + 1;
+                    rem &= ~left_covers;
+                } else {
+                    label[v] = v + 1;
+                    r = v;
+                    roots++;
+                    rem &= ~left_bit;
+                }
+                while (rem) {
+                    const int k = __builtin_ctzll(rem);
+                    const uint32_t w = v - off[k].back;
+                    rem &= rem - 1;
+                    if (grey[w] == g) {
+                        rem &= ~off[k].covers;
+                        r = join(label, r, w, &roots);
+                    }
+                }
+                for (size_t k = MASKED; k < n; k++) {
+                    const int64_t *d = off[k].d;
+                    const uint32_t w = v - off[k].back;
+                    if (x + d[0] >= 0 && x + d[0] < nx && y + d[1] >= 0 && y + d[1] < dim[1] && z + d[2] >= 0 &&
+                        grey[w] == g)
+                        r = join(label, r, w, &roots);
+                }
+                left = reach[0] ? g : 0;
             }
         }
+    return roots;
+}
+
+/* One zone while pass 2 counts it: grey level and size, or minimum distance. */
+typedef struct {
+    int32_t grey;
+    union {
+        uint32_t size;
+        int32_t min_dist;
+    } j;
+} zone_row;
+
+/* Pass 2: numbers the sets of the forest 1, 2, ... in the order of their
+ * roots (first voxels), writes the numbers into label[] and fills zone[].
+ * Returns the number of ROI voxels. */
+static int64_t number_zones(int64_t n, const int32_t *grey, const int32_t *dist, uint32_t *label, zone_row *zone)
+{
+    uint32_t zones = 0;
+    int64_t voxels = 0;
+    for (uint32_t v = 0; v < (uint32_t)n; v++) {
+        if (!label[v])
+            continue;
+        voxels++;
+        const uint32_t p = label[v] - 1;
+        if (p == v) {
+            label[v] = ++zones;
+            zone[zones - 1].grey = grey[v];
+            if (dist)
+                zone[zones - 1].j.min_dist = dist[v];
+            else
+                zone[zones - 1].j.size = 1;
+            continue;
+        }
+        label[v] = label[p];
+        zone_row *z = &zone[label[v] - 1];
+        if (!dist)
+            z->j.size++;
+        else if (dist[v] < z->j.min_dist)
+            z->j.min_dist = dist[v];
     }
-    return 0;
+    return voxels;
 }
 
 rdx_status rdx_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, const int32_t *dist,
@@ -266,28 +415,28 @@ rdx_status rdx_zones_label(const int64_t dim[3], const int32_t *grey, int linkag
         return rdx_error_set(err, RDX_E_UNSUPPORTED,
                              "zone labelling: %lld voxels in the ROI box, more than the 2^32 - 1 supported",
                              (long long)n);
+    int64_t reach[3];
+    for (int a = 0; a < 3; a++)
+        reach[a] = linkage < dim[a] - 1 ? (linkage > 0 ? linkage : 0) : dim[a] - 1;
     size_t n_off;
-    int64_t(*off)[3] = neighbour_offsets(dim, linkage, &n_off);
-    count_hash h;
-    fifo q = {0};
-    int bad = hash_init(&h, 8) || !off;
-    memset(label, 0, (size_t)n * sizeof *label);
-    uint32_t zones = 0;
-    int64_t nv = 0;
-    for (int64_t v = 0; !bad && v < n; v++) {
-        if (grey[v] <= 0 || label[v])
-            continue;
-        int64_t size = 0;
-        int32_t min_dist = 0;
-        label[v] = ++zones;
-        bad = grow_zone(dim, grey, dist, off, n_off, label, zones, v, &q, &size, &min_dist) ||
-              hash_add(&h, grey[v], dist ? min_dist : size, 1);
-        nv += size;
+    prior_offset *off = prior_offsets(dim, reach, &n_off);
+    zone_row *zone = NULL;
+    count_hash h = {0};
+    int bad = !off;
+    if (!bad) {
+        uint32_t zones = link_box(dim, grey, reach, off, n_off, label);
+        zone = malloc((zones ? zones : 1) * sizeof *zone);
+        bad = !zone || hash_init(&h, 8);
+        if (!bad) {
+            int64_t nv = number_zones(n, grey, dist, label, zone);
+            for (uint32_t k = 0; !bad && k < zones; k++)
+                bad = hash_add(&h, zone[k].grey, dist ? zone[k].j.min_dist : (int64_t)zone[k].j.size, 1);
+            if (!bad)
+                bad = hash_to_matrix(&h, nv, m);
+        }
     }
-    if (!bad)
-        bad = hash_to_matrix(&h, nv, m);
     hash_free(&h);
-    free(q.v);
+    free(zone);
     free(off);
     if (bad)
         return rdx_error_set(err, RDX_E_NOMEM, "zone labelling: out of memory for a %lld-voxel ROI box",

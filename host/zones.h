@@ -45,7 +45,8 @@ void rdx_zone_matrix_free(rdx_zone_matrix *m);
  * memory) receives the zone number of every voxel, 1, 2, ... in raster order
  * of each zone's first voxel, and 0 outside. m receives the zone matrix, with
  * j = the zone size when dist is NULL, else j = the minimum of dist over the
- * zone's voxels. Breadth-first search with an explicit queue (no recursion).
+ * zone's voxels. Two raster passes with union-find kept in label[] (no
+ * recursion; extra memory 8 bytes per zone).
  * Fails (RDX_E_UNSUPPORTED) for volumes of 2^32 voxels or more, RDX_E_NOMEM
  * when out of memory. On success the caller frees m. */
 rdx_status rdx_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, const int32_t *dist,
