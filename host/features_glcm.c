@@ -237,24 +237,17 @@ static rdx_status row_features(const rdx_tex_family *fam, const rdx_tex_ctx *c, 
     return *valid ? fam->features(m, c, f, NULL) : RDX_OK;
 }
 
-/* Counters indexed by code, filled slice by slice through a buffer of one
- * slice's codes: used when they take less memory than sorting every code of
- * the matrix at once (few grey levels), and then much faster. */
+/* Counters indexed by code: used when they take less memory than sorting
+ * every code of the matrix (few grey levels), and then much faster. */
 static rdx_status dense_matrix(const rdx_tex_family *fam, const rdx_tex_ctx *c, int d, int64_t z0, int64_t z1,
-                               uint64_t space, size_t slice_max, rdx_counts *m)
+                               uint64_t space, rdx_counts *m)
 {
     uint32_t *dense = calloc(space, sizeof *dense);
-    uint64_t *buf = malloc((slice_max ? slice_max : 1) * sizeof *buf);
-    rdx_status st = dense && buf ? RDX_OK : RDX_E_NOMEM;
-    for (int64_t z = z0; !st && z < z1; z++) {
-        size_t n = fam->codes(c, rdx_dir[d], z, z + 1, buf);
-        for (size_t i = 0; i < n; i++)
-            dense[buf[i]]++;
-    }
-    if (!st)
-        st = dense_to_sparse(dense, space, m);
+    if (!dense)
+        return RDX_E_NOMEM;
+    fam->count(c, rdx_dir[d], z0, z1, dense);
+    rdx_status st = dense_to_sparse(dense, space, m);
     free(dense);
-    free(buf);
     return st;
 }
 
@@ -267,14 +260,12 @@ static rdx_status matrix_of(const rdx_tex_family *fam, const rdx_tex_ctx *c, int
     if (c->pre)
         return counts_copy(&c->pre[rdx_tex_slot(d, z)], m);
     const int64_t z0 = z < 0 ? 0 : z, z1 = z < 0 ? c->in->dim[2] : z + 1;
-    size_t n = 0, slice_max = 0;
-    for (int64_t k = z0; k < z1; k++) {
+    size_t n = 0;
+    for (int64_t k = z0; k < z1; k++)
         n += n_roi[k];
-        slice_max = n_roi[k] > slice_max ? n_roi[k] : slice_max;
-    }
     const uint64_t space = fam->code_space(c);
     if (space <= 2 * (uint64_t)n && n < UINT32_MAX) /* counters fit in 32 bits */
-        return dense_matrix(fam, c, d, z0, z1, space, slice_max, m);
+        return dense_matrix(fam, c, d, z0, z1, space, m);
     uint64_t *buf = malloc(2 * (n ? n : 1) * sizeof *buf);
     if (!buf)
         return RDX_E_NOMEM;
@@ -540,13 +531,17 @@ rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *f
 
 /* ---- GLCM ---- */
 
-size_t rdx_glcm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+/* The pair codes of rdx_glcm_codes, written to out[] or, with dense, counted
+ * in dense[code]; inlined into both so that each gets its own loop. */
+static inline size_t glcm_scan(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out,
+                               uint32_t *dense)
 {
     const int64_t *dim = c->in->dim;
     const int64_t s[3] = {(int64_t)u[0] * c->distance, (int64_t)u[1] * c->distance, (int64_t)u[2] * c->distance};
     const int64_t off = rdx_dir_offset(dim, u, c->distance);
     const int64_t xlo = s[0] < 0 ? -s[0] : 0, xhi = s[0] > 0 ? dim[0] - s[0] : dim[0];
     const uint64_t np = (uint64_t)c->n_levels;
+    const int32_t *index = c->index; /* a local: stores to out[] may alias c's fields */
     size_t n = 0;
     for (int64_t z = z0; z < z1; z++)
         for (int64_t y = 0; y < dim[1]; y++) {
@@ -557,11 +552,25 @@ size_t rdx_glcm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t 
                 int32_t g = row[x], h = row[x + off];
                 if (!g || !h)
                     continue;
-                uint64_t a = (uint64_t)c->index[g], b = (uint64_t)c->index[h];
-                out[n++] = a <= b ? a * np + b : b * np + a;
+                uint64_t a = (uint64_t)index[g], b = (uint64_t)index[h];
+                uint64_t code = a <= b ? a * np + b : b * np + a;
+                if (dense)
+                    dense[code]++;
+                else
+                    out[n++] = code;
             }
         }
     return n;
+}
+
+size_t rdx_glcm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+{
+    return glcm_scan(c, u, z0, z1, out, NULL);
+}
+
+static void glcm_count(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint32_t *dense)
+{
+    glcm_scan(c, u, z0, z1, NULL, dense);
 }
 
 /* Feature order of rdx_glcm_features. */
@@ -697,7 +706,7 @@ static uint64_t glcm_code_space(const rdx_tex_ctx *c)
     return (uint64_t)c->n_levels * (uint64_t)c->n_levels;
 }
 
-const rdx_tex_family rdx_glcm_family = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, rdx_glcm_features,
+const rdx_tex_family rdx_glcm_family = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, glcm_count, rdx_glcm_features,
                                         glcm_device_counts, glcm_code_space};
 
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)

@@ -24,7 +24,10 @@ static inline int64_t steps_left(int64_t p, int u, int64_t n)
     return u > 0 ? n - p : u < 0 ? p + 1 : INT64_MAX;
 }
 
-size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+/* The run codes of rdx_glrlm_codes, written to out[] or, with dense, counted
+ * in dense[code]; inlined into both so that each gets its own loop. */
+static inline size_t glrlm_scan(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out,
+                                uint32_t *dense)
 {
     const int64_t *dim = c->in->dim;
     const int32_t *grey = c->in->grey;
@@ -49,10 +52,24 @@ size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t
                 int64_t len = 1;
                 for (const int32_t *p = grey + v + off; len < room && *p == g; p += off)
                     len++;
-                out[n++] = (uint64_t)index[g] * run_codes + (uint64_t)len;
+                const uint64_t code = (uint64_t)index[g] * run_codes + (uint64_t)len;
+                if (dense)
+                    dense[code]++;
+                else
+                    out[n++] = code;
             }
         }
     return n;
+}
+
+size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
+{
+    return glrlm_scan(c, u, z0, z1, out, NULL);
+}
+
+static void glrlm_count(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint32_t *dense)
+{
+    glrlm_scan(c, u, z0, z1, NULL, dense);
 }
 
 /* Feature order of rdx_glrlm_features. */
@@ -131,7 +148,7 @@ static uint64_t glrlm_code_space(const rdx_tex_ctx *c)
 }
 
 const rdx_tex_family rdx_glrlm_family = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_ids, rdx_glrlm_codes,
-                                         rdx_glrlm_features, glrlm_device_counts, glrlm_code_space};
+                                         glrlm_count, rdx_glrlm_features, glrlm_device_counts, glrlm_code_space};
 
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {

@@ -51,6 +51,10 @@ void rdx_tex_ctx_free(rdx_tex_ctx *c);
  * (at most the number of ROI voxels in those slices). */
 typedef size_t (*rdx_tex_codes_fn)(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out);
 
+/* The same codes counted: adds one to dense[code] for each code the family's
+ * rdx_tex_codes_fn would write. */
+typedef void (*rdx_tex_count_fn)(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint32_t *dense);
+
 /* Features of a non-empty matrix into f[]; RDX_OK or RDX_E_NOMEM. */
 typedef rdx_status (*rdx_tex_features_fn)(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err);
 
@@ -72,6 +76,7 @@ typedef struct {
     int n_features;
     const int (*ids)[6]; /* ids[f][aggregation]: rdx_feature_id of feature f */
     rdx_tex_codes_fn codes;
+    rdx_tex_count_fn count;
     rdx_tex_features_fn features;
     rdx_tex_device_fn device_counts;
     uint64_t (*code_space)(const rdx_tex_ctx *c); /* codes are 0 .. code_space - 1 */
