@@ -2,7 +2,9 @@
  * stratified bootstrap replicates of the AUC and their percentile interval.
  * Prints the AUC, the interval and the seconds spent (data loading excluded,
  * as system.time() around ci.auc in bench_roc_proc.R).
- * Usage: bench_roc_auc DATA.csv BOOT_N   (columns truth 0/1 and score) */
+ * Usage: bench_roc_auc DATA.csv BOOT_N [cpu|cuda|auto]   (columns truth 0/1 and
+ * score; default device cpu). Also built by CMake (build/bench_roc_auc) with the
+ * CUDA kernels, for benchmarks/bench_device.sh. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +28,17 @@ static int fail(const rdx_error *err)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: bench_roc_auc DATA.csv BOOT_N\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: bench_roc_auc DATA.csv BOOT_N [cpu|cuda|auto]\n");
         return 2;
     }
     size_t n_boot = (size_t)strtoul(argv[2], NULL, 10);
     rdx_error err;
+    rdx_device device;
+    char device_text[256];
+    if (rdx_device_parse(argc == 4 ? argv[3] : "cpu", &device, &err) ||
+        rdx_device_select(device, &device, device_text, sizeof device_text, &err))
+        return fail(&err);
     rdx_csv t;
     size_t c_truth, c_score;
     if (rdx_csv_read(argv[1], &t, &err) || rdx_csv_column(&t, "truth", &c_truth, &err) ||
@@ -46,19 +53,24 @@ int main(int argc, char **argv)
         else
             label[r] = truth == 1;
 
-    double t0 = now();
     rdx_roc_column c;
     rdx_boot_design d;
     rdx_boot_interval iv;
     if (rdx_roc_column_init(&c, score, label, t.n_rows, RDX_ROC_HIGHER, RDX_NAN_ERROR, &err) ||
-        rdx_boot_design_init(&d, label, t.n_rows, 1, 1, &err) ||
-        rdx_boot_auc(&c, 1, &d, n_boot, reps, &err) ||
+        rdx_boot_design_init(&d, label, t.n_rows, 1, 1, &err))
+        return fail(&err);
+    d.device = device;
+    /* The first CUDA call starts the device context (a one-off cost of a process, not of the bootstrap). */
+    if (device == RDX_DEVICE_CUDA && rdx_boot_auc(&c, 1, &d, n_boot < 1000 ? n_boot : 1000, reps, &err))
+        return fail(&err);
+    double t0 = now();
+    if (rdx_boot_auc(&c, 1, &d, n_boot, reps, &err) ||
         rdx_boot_ci(reps, n_boot, rdx_roc_auc(&c), NULL, 0, 0.95, &iv, &err))
         return fail(&err);
     double seconds = now() - t0;
 
-    printf("rdx auc %.10f ci %.6f %.6f seconds %.6f\n", rdx_roc_auc(&c), iv.percentile[0],
-           iv.percentile[1], seconds);
+    printf("rdx auc %.10f ci %.6f %.6f seconds %.6f device %s\n", rdx_roc_auc(&c), iv.percentile[0],
+           iv.percentile[1], seconds, device_text);
     rdx_roc_column_free(&c);
     rdx_boot_design_free(&d);
     rdx_csv_free(&t);
