@@ -24,42 +24,81 @@ static inline int64_t steps_left(int64_t p, int u, int64_t n)
     return u > 0 ? n - p : u < 0 ? p + 1 : INT64_MAX;
 }
 
+/* 1 when coordinate p is where lines along step u enter an axis of length n. */
+static inline int entry_face(int64_t p, int u, int64_t n)
+{
+    return u > 0 ? p == 0 : u < 0 ? p == n - 1 : 0;
+}
+
+/* Where the runs go: written to out[] or, with dense, counted in dense[code]. */
+typedef struct {
+    const int32_t *index;
+    uint64_t run_codes;
+    uint64_t *out;
+    uint32_t *dense;
+    size_t n;
+} run_sink;
+
+static inline void run_put(run_sink *k, int32_t g, int64_t len)
+{
+    const uint64_t code = (uint64_t)k->index[g] * k->run_codes + (uint64_t)len;
+    if (k->dense)
+        k->dense[code]++;
+    else
+        k->out[k->n++] = code;
+}
+
+/* Walks the line that enters the box at (x, y, z) along u (offset off) and
+ * puts its runs whose first voxel lies in slices z0 .. z1-1. */
+static inline void walk_line(const rdx_tex_ctx *c, const int u[3], int64_t off, int64_t x, int64_t y, int64_t z,
+                             int64_t z0, int64_t z1, run_sink *k)
+{
+    const int64_t *dim = c->in->dim;
+    int64_t len = steps_left(x, u[0], dim[0]), r = steps_left(y, u[1], dim[1]);
+    len = r < len ? r : len;
+    r = steps_left(z, u[2], dim[2]);
+    len = r < len ? r : len;
+    const int32_t *p = c->in->grey + x + dim[0] * (y + dim[1] * z);
+    int32_t run_g = 0;
+    int64_t run_len = 0, run_start = 0;
+    for (int64_t i = 0; i < len; i++, p += off) {
+        if (*p == run_g) {
+            run_len++;
+            continue;
+        }
+        if (run_g && z + run_start * u[2] >= z0 && z + run_start * u[2] < z1)
+            run_put(k, run_g, run_len);
+        run_g = *p;
+        run_len = 1;
+        run_start = i;
+    }
+    if (run_g && z + run_start * u[2] >= z0 && z + run_start * u[2] < z1)
+        run_put(k, run_g, run_len);
+}
+
 /* The run codes of rdx_glrlm_codes, written to out[] or, with dense, counted
- * in dense[code]; inlined into both so that each gets its own loop. */
+ * in dense[code]; inlined into both so that each gets its own loop. Each line
+ * of the box along u is walked once from where it enters the box: lines
+ * entering through a y or z face start at every x of their row, the others
+ * at the x face. Along u[2] != 0 lines cross slices, so those entering in any
+ * slice are walked and only runs starting in z0 .. z1-1 are kept. */
 static inline size_t glrlm_scan(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out,
                                 uint32_t *dense)
 {
     const int64_t *dim = c->in->dim;
-    const int32_t *grey = c->in->grey;
     const int64_t off = rdx_dir_offset(dim, u, 1);
-    const int32_t *index = c->index; /* locals: the stores to out[] may alias c's fields */
-    const uint64_t run_codes = (uint64_t)c->run_codes;
-    size_t n = 0;
-    for (int64_t z = z0; z < z1; z++)
+    run_sink k = {c->index, (uint64_t)c->run_codes, out, dense, 0};
+    const int64_t zs0 = u[2] ? 0 : z0, zs1 = u[2] ? dim[2] : z1;
+    for (int64_t z = zs0; z < zs1; z++)
         for (int64_t y = 0; y < dim[1]; y++) {
-            /* Per row: whether the predecessor's y and z lie in the box, and
-             * the room left along y and z; only x varies along the row. */
-            const int prev_yz = rdx_box_contains(dim, 0, y - u[1], z - u[2]);
-            const int64_t room_yz = steps_left(y, u[1], dim[1]) < steps_left(z, u[2], dim[2])
-                                        ? steps_left(y, u[1], dim[1]) : steps_left(z, u[2], dim[2]);
-            const int64_t row = dim[0] * (y + dim[1] * z);
-            for (int64_t x = 0; x < dim[0]; x++) {
-                const int64_t v = row + x;
-                const int32_t g = grey[v];
-                if (!g || (prev_yz && x - u[0] >= 0 && x - u[0] < dim[0] && grey[v - off] == g))
-                    continue; /* outside the ROI, or not the first voxel of its run */
-                const int64_t room_x = steps_left(x, u[0], dim[0]), room = room_x < room_yz ? room_x : room_yz;
-                int64_t len = 1;
-                for (const int32_t *p = grey + v + off; len < room && *p == g; p += off)
-                    len++;
-                const uint64_t code = (uint64_t)index[g] * run_codes + (uint64_t)len;
-                if (dense)
-                    dense[code]++;
-                else
-                    out[n++] = code;
+            if (entry_face(y, u[1], dim[1]) || entry_face(z, u[2], dim[2])) {
+                for (int64_t x = 0; x < dim[0]; x++)
+                    walk_line(c, u, off, x, y, z, z0, z1, &k);
+            } else if (u[0]) {
+                walk_line(c, u, off, u[0] > 0 ? 0 : dim[0] - 1, y, z, z0, z1, &k);
             }
         }
-    return n;
+    return k.n;
 }
 
 size_t rdx_glrlm_codes(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t z1, uint64_t *out)
