@@ -13,5 +13,6 @@ enum { RDX_EXIT_OK = 0, RDX_EXIT_CASES_FAILED = 1, RDX_EXIT_USAGE = 2, RDX_EXIT_
 int rdx_cli_extract(int argc, char **argv);
 int rdx_cli_roc(int argc, char **argv);
 int rdx_cli_features(int argc, char **argv);
+int rdx_cli_merge(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const char *usage =
     "\n"
     "Commands:\n"
     "  extract    compute IBSI features of image/mask pairs into a CSV or an HDF5 feature store\n"
+    "  merge      concatenate the HDF5 feature stores of a cohort run split into shards\n"
     "  roc        ROC curve, AUC with DeLong and bootstrap CIs, thresholds and metrics\n"
     "  features   print the feature table: tag, IBSI code, family, PyRadiomics name\n"
     "\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "extract"))
         return rdx_cli_extract(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge"))
+        return rdx_cli_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "roc"))
         return rdx_cli_roc(argc - 1, argv + 1);
     if (!strcmp(cmd, "features"))

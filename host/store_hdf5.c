@@ -4,7 +4,9 @@
  * case id -> latest status, so resuming a run needs no file reads per case.
  * HDF5's automatic error printing is switched off inside every public call and
  * its error stack is turned into one rdx_error line instead. The file keeps
- * HDF5's default (oldest possible) format so h5py, R hdf5r and h5dump read it. */
+ * HDF5's default (oldest possible) format so h5py, R hdf5r and h5dump read it.
+ * A reader (rdx_store_reader) wraps an rdx_store opened read-only, without the
+ * index, and reads one row at a time so stores of any size copy in little memory. */
 #define _POSIX_C_SOURCE 200809L
 #include "rdx/store.h"
 
@@ -354,46 +356,78 @@ static rdx_status check_format_version(rdx_store *st, rdx_error *err)
     return rc;
 }
 
-static rdx_status compare_tags(rdx_store *st, char **stored, size_t n_stored,
-                               const char *const *tags, rdx_error *err)
+/* The stored tags must equal tags, in order; `against` names where tags come
+ * from in the message ("requested", "in a.h5"). */
+static rdx_status compare_tags(const char *path, char **stored, size_t n_stored,
+                               const char *const *tags, size_t n_tags, const char *against,
+                               rdx_error *err)
 {
-    size_t n = n_stored < st->n_tags ? n_stored : st->n_tags;
+    size_t n = n_stored < n_tags ? n_stored : n_tags;
     for (size_t i = 0; i < n; i++) {
         const char *have = stored[i] ? stored[i] : "";
         if (strcmp(have, tags[i]) != 0)
             return rdx_error_set(err, RDX_E_MISMATCH,
-                                 "%s: feature tag %zu is '%s' in the store but '%s' requested",
-                                 st->path, i, have, tags[i]);
+                                 "%s: feature tag %zu is '%s' in the store but '%s' %s", path, i,
+                                 have, tags[i], against);
     }
-    if (n_stored != st->n_tags)
+    if (n_stored != n_tags)
         return rdx_error_set(err, RDX_E_MISMATCH,
-                             "%s: store has %zu feature tags, %zu requested (first difference at %zu: '%s')",
-                             st->path, n_stored, st->n_tags, n,
+                             "%s: store has %zu feature tags, %zu %s (first difference at %zu: '%s')",
+                             path, n_stored, n_tags, against, n,
                              n_stored > n ? (stored[n] ? stored[n] : "") : tags[n]);
     return RDX_OK;
 }
 
-/* The stored tags must equal the requested ones, in order; /features must be
- * [rows, n_tags]. */
-static rdx_status check_tags(rdx_store *st, const char *const *tags, rdx_error *err)
+/* Settings texts must be equal; the message quotes the first line that differs. */
+static rdx_status compare_settings(const char *path, const char *stored, const char *settings,
+                                   const char *against, rdx_error *err)
+{
+    size_t i = 0, line = 1, start = 0;
+    for (; stored[i] && stored[i] == settings[i]; i++)
+        if (stored[i] == '\n') {
+            line++;
+            start = i + 1;
+        }
+    if (stored[i] == settings[i])
+        return RDX_OK;
+    /* Each side's line, up to its newline (at most 80 characters). */
+    int have_len = (int)strcspn(stored + start, "\n"), want_len = (int)strcspn(settings + start, "\n");
+    return rdx_error_set(err, RDX_E_MISMATCH,
+                         "%s: store was written with different settings (line %zu: '%.*s' in the "
+                         "store, '%.*s' %s)",
+                         path, line, have_len < 80 ? have_len : 80, stored + start,
+                         want_len < 80 ? want_len : 80, settings + start, against);
+}
+
+/* The stored feature tags (*out released with free_strings, also on failure);
+ * /features must be [rows, n_tags]. */
+static rdx_status read_tags(rdx_store *st, char ***out, size_t *n, rdx_error *err)
 {
     hid_t dset = H5I_INVALID_HID;
-    char **stored = NULL;
-    size_t n_stored = 0;
     hsize_t dims[2];
     rdx_status rc = open_dataset(st, "feature_tags", &dset, err);
+    *out = NULL;
+    *n = 0;
     if (rc == RDX_OK)
-        rc = read_strings(st, dset, "feature_tags", &stored, &n_stored, err);
-    if (rc == RDX_OK)
-        rc = compare_tags(st, stored, n_stored, tags, err);
+        rc = read_strings(st, dset, "feature_tags", out, n, err);
     if (rc == RDX_OK)
         rc = dataset_dims(st, st->features, "features", 2, dims, err);
-    if (rc == RDX_OK && dims[1] != n_stored)
+    if (rc == RDX_OK && dims[1] != *n)
         rc = not_a_store(err, st->path, "/features has %llu columns but there are %zu feature tags",
-                         (unsigned long long)dims[1], n_stored);
-    free_strings(stored, n_stored);
+                         (unsigned long long)dims[1], *n);
     if (dset >= 0)
         H5Dclose(dset);
+    return rc;
+}
+
+static rdx_status check_tags(rdx_store *st, const char *const *tags, rdx_error *err)
+{
+    char **stored;
+    size_t n_stored;
+    rdx_status rc = read_tags(st, &stored, &n_stored, err);
+    if (rc == RDX_OK)
+        rc = compare_tags(st->path, stored, n_stored, tags, st->n_tags, "requested", err);
+    free_strings(stored, n_stored);
     return rc;
 }
 
@@ -401,9 +435,8 @@ static rdx_status check_settings(rdx_store *st, const char *settings, rdx_error 
 {
     char *stored;
     rdx_status rc = read_str_attr(st, "settings", &stored, err);
-    if (rc == RDX_OK && strcmp(stored ? stored : "", settings) != 0)
-        rc = rdx_error_set(err, RDX_E_MISMATCH, "%s: store was written with different settings",
-                           st->path);
+    if (rc == RDX_OK)
+        rc = compare_settings(st->path, stored ? stored : "", settings, "requested", err);
     H5free_memory(stored);
     return rc;
 }
@@ -425,27 +458,39 @@ static rdx_status read_status(rdx_store *st, signed char **out, size_t *n, rdx_e
     return RDX_OK;
 }
 
-/* Index the rows already in the file. A crash while appending can leave the
- * per-case datasets with different lengths: only rows present in all four
- * count, and the next append overwrites the unfinished one. */
-static rdx_status load_cases(rdx_store *st, rdx_error *err)
+/* Rows present in all four per-case datasets. A crash while appending can
+ * leave them with different lengths: only complete rows count, and the next
+ * append overwrites the unfinished one. */
+static rdx_status complete_rows(rdx_store *st, size_t *rows, rdx_error *err)
 {
-    char **ids = NULL;
-    signed char *status = NULL;
-    size_t n_ids = 0, n_status = 0, rows;
-    hsize_t features[2] = {0, 0}, errors[1] = {0};
-    rdx_status rc = read_strings(st, st->case_ids, "case_ids", &ids, &n_ids, err);
+    hsize_t ids[1] = {0}, status[1] = {0}, features[2] = {0, 0}, errors[1] = {0};
+    rdx_status rc = dataset_dims(st, st->case_ids, "case_ids", 1, ids, err);
     if (rc == RDX_OK)
-        rc = read_status(st, &status, &n_status, err);
+        rc = dataset_dims(st, st->status, "status", 1, status, err);
     if (rc == RDX_OK)
         rc = dataset_dims(st, st->features, "features", 2, features, err);
     if (rc == RDX_OK)
         rc = dataset_dims(st, st->error, "error", 1, errors, err);
-    rows = n_ids < n_status ? n_ids : n_status;
-    if (features[0] < rows)
-        rows = (size_t)features[0];
-    if (errors[0] < rows)
-        rows = (size_t)errors[0];
+    hsize_t n = ids[0] < status[0] ? ids[0] : status[0];
+    if (features[0] < n)
+        n = features[0];
+    if (errors[0] < n)
+        n = errors[0];
+    *rows = (size_t)n;
+    return rc;
+}
+
+/* Index the complete rows already in the file. */
+static rdx_status load_cases(rdx_store *st, rdx_error *err)
+{
+    char **ids = NULL;
+    signed char *status = NULL;
+    size_t n_ids = 0, n_status = 0, rows = 0;
+    rdx_status rc = complete_rows(st, &rows, err);
+    if (rc == RDX_OK)
+        rc = read_strings(st, st->case_ids, "case_ids", &ids, &n_ids, err);
+    if (rc == RDX_OK)
+        rc = read_status(st, &status, &n_status, err);
     for (size_t i = 0; rc == RDX_OK && i < rows; i++)
         rc = index_put(st, ids[i] ? ids[i] : "", status[i], err);
     if (rc == RDX_OK)
@@ -455,8 +500,9 @@ static rdx_status load_cases(rdx_store *st, rdx_error *err)
     return rc;
 }
 
-static rdx_status open_store(rdx_store *st, const char *const *tags, const char *settings,
-                             rdx_error *err)
+/* Open the file (flags: H5F_ACC_RDWR or H5F_ACC_RDONLY) and its per-case
+ * datasets, and check the format version. */
+static rdx_status open_existing(rdx_store *st, unsigned flags, rdx_error *err)
 {
     htri_t is_hdf5 = H5Fis_hdf5(st->path);
     rdx_status rc;
@@ -464,9 +510,10 @@ static rdx_status open_store(rdx_store *st, const char *const *tags, const char 
         return not_a_store(err, st->path, "not an HDF5 file");
     if (is_hdf5 < 0)
         return h5_fail(err, RDX_E_IO, st->path, "read the file");
-    st->file = H5Fopen(st->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    st->file = H5Fopen(st->path, flags, H5P_DEFAULT);
     if (st->file < 0)
-        return h5_fail(err, RDX_E_IO, st->path, "open the HDF5 file for writing");
+        return h5_fail(err, RDX_E_IO, st->path, "open the HDF5 file%s",
+                       flags == H5F_ACC_RDWR ? " for writing" : "");
     rc = open_dataset(st, "features", &st->features, err);
     if (rc == RDX_OK)
         rc = open_dataset(st, "case_ids", &st->case_ids, err);
@@ -476,6 +523,13 @@ static rdx_status open_store(rdx_store *st, const char *const *tags, const char 
         rc = open_dataset(st, "error", &st->error, err);
     if (rc == RDX_OK)
         rc = check_format_version(st, err);
+    return rc;
+}
+
+static rdx_status open_store(rdx_store *st, const char *const *tags, const char *settings,
+                             rdx_error *err)
+{
+    rdx_status rc = open_existing(st, H5F_ACC_RDWR, err);
     if (rc == RDX_OK)
         rc = check_tags(st, tags, err);
     if (rc == RDX_OK)
@@ -518,7 +572,8 @@ static void store_free(rdx_store *st)
     free(st);
 }
 
-/* The store object with its memory but no file yet; NULL when out of memory. */
+/* The store object with its memory but no file yet; NULL when out of memory.
+ * n_tags is 0 for a reader, which learns it from the file and needs no NaN row. */
 static rdx_store *store_new(const char *path, size_t n_tags)
 {
     rdx_store *st = calloc(1, sizeof *st);
@@ -529,8 +584,8 @@ static rdx_store *store_new(const char *path, size_t n_tags)
     st->features = st->case_ids = st->status = st->error = H5I_INVALID_HID;
     st->n_tags = n_tags;
     st->path = malloc(len);
-    st->nan_row = malloc(n_tags * sizeof *st->nan_row);
-    if (!st->path || !st->nan_row) {
+    st->nan_row = n_tags ? malloc(n_tags * sizeof *st->nan_row) : NULL;
+    if (!st->path || (n_tags && !st->nan_row)) {
         store_free(st);
         return NULL;
     }
@@ -550,27 +605,44 @@ static hid_t utf8_vlen_string_type(void)
     return t;
 }
 
-/* Create the file, or open it when it exists; a store that fails half-built is removed. */
-static rdx_status open_or_create(rdx_store *st, const char *const *tags, const char *settings,
-                                 const char *version, rdx_error *err)
+/* The string type and transfer property list of every row read and write. */
+static rdx_status make_types(rdx_store *st, rdx_error *err)
 {
-    struct stat sb;
-    rdx_status rc;
     st->str_type = utf8_vlen_string_type();
     if (st->str_type < 0)
         return h5_fail(err, RDX_E_NOMEM, st->path, "make the UTF-8 string type");
     /* HDF5 callocs its whole conversion buffer (1 MiB by default) for every
-     * string write; one row needs far less (10,000 appends: 26 s -> 7 s). */
+     * string read or write; one row needs far less (10,000 appends: 26 s -> 7 s). */
     st->xfer = H5Pcreate(H5P_DATASET_XFER);
     if (st->xfer < 0 || H5Pset_buffer(st->xfer, XFER_BUFFER_BYTES, NULL, NULL) < 0)
         return h5_fail(err, RDX_E_NOMEM, st->path, "make the transfer property list");
-    if (stat(st->path, &sb) == 0) {
-        if (!S_ISREG(sb.st_mode))
-            return rdx_error_set(err, RDX_E_IO, "%s: not a regular file", st->path);
-        return open_store(st, tags, settings, err);
-    }
-    if (errno != ENOENT)
+    return RDX_OK;
+}
+
+/* *exists: whether st->path is there; anything but a regular file is an error. */
+static rdx_status file_exists(const rdx_store *st, int *exists, rdx_error *err)
+{
+    struct stat sb;
+    *exists = stat(st->path, &sb) == 0;
+    if (*exists && !S_ISREG(sb.st_mode))
+        return rdx_error_set(err, RDX_E_IO, "%s: not a regular file", st->path);
+    if (!*exists && errno != ENOENT)
         return rdx_error_set(err, RDX_E_IO, "%s: %s", st->path, strerror(errno));
+    return RDX_OK;
+}
+
+/* Create the file, or open it when it exists; a store that fails half-built is removed. */
+static rdx_status open_or_create(rdx_store *st, const char *const *tags, const char *settings,
+                                 const char *version, rdx_error *err)
+{
+    int exists = 0;
+    rdx_status rc = make_types(st, err);
+    if (rc == RDX_OK)
+        rc = file_exists(st, &exists, err);
+    if (rc != RDX_OK)
+        return rc;
+    if (exists)
+        return open_store(st, tags, settings, err);
     st->file = H5Fcreate(st->path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (st->file < 0)
         return h5_fail(err, RDX_E_IO, st->path, "create the HDF5 file");
@@ -614,28 +686,58 @@ rdx_status rdx_store_open(const char *path, const char *const *tags, size_t n_ta
     return RDX_OK;
 }
 
-/* ---- appending ---- */
+/* ---- one row of a per-case dataset ---- */
 
-/* Grow dset (rank 1 [rows] or rank 2 [rows, n_tags]) to st->n_cases + 1 rows and
- * write buf into the new last row. */
-static rdx_status append_row(rdx_store *st, hid_t dset, const char *name, int rank, hid_t mem_type,
-                             const void *buf, rdx_error *err)
+/* Select row `row` of dset (rank 1 [rows] or rank 2 [rows, n_tags]) in
+ * *file_space and make *mem_space one row; -1 on failure. The caller closes
+ * both with close_spaces. */
+static herr_t select_row(const rdx_store *st, hid_t dset, int rank, hsize_t row, hid_t *file_space,
+                         hid_t *mem_space)
 {
-    hsize_t row = st->n_cases;
-    hsize_t dims[2] = {row + 1, st->n_tags}, start[2] = {row, 0}, count[2] = {1, st->n_tags};
-    hid_t file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
-    rdx_status rc = RDX_OK;
-    if (H5Dset_extent(dset, dims) < 0 || (file_space = H5Dget_space(dset)) < 0 ||
-        H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-        (mem_space = H5Screate_simple(rank, count, NULL)) < 0 ||
-        H5Dwrite(dset, mem_type, mem_space, file_space, st->xfer, buf) < 0)
-        rc = h5_fail(err, RDX_E_IO, st->path, "append row %llu to /%s", (unsigned long long)row, name);
+    hsize_t start[2] = {row, 0}, count[2] = {1, st->n_tags};
+    *file_space = H5Dget_space(dset);
+    if (*file_space < 0 || H5Sselect_hyperslab(*file_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
+        return -1;
+    *mem_space = H5Screate_simple(rank, count, NULL);
+    return *mem_space < 0 ? -1 : 0;
+}
+
+static void close_spaces(hid_t file_space, hid_t mem_space)
+{
     if (mem_space >= 0)
         H5Sclose(mem_space);
     if (file_space >= 0)
         H5Sclose(file_space);
+}
+
+/* Grow dset to st->n_cases + 1 rows and write buf into the new last row. */
+static rdx_status append_row(rdx_store *st, hid_t dset, const char *name, int rank, hid_t mem_type,
+                             const void *buf, rdx_error *err)
+{
+    hsize_t row = st->n_cases, dims[2] = {row + 1, st->n_tags};
+    hid_t file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
+    rdx_status rc = RDX_OK;
+    if (H5Dset_extent(dset, dims) < 0 || select_row(st, dset, rank, row, &file_space, &mem_space) < 0 ||
+        H5Dwrite(dset, mem_type, mem_space, file_space, st->xfer, buf) < 0)
+        rc = h5_fail(err, RDX_E_IO, st->path, "append row %llu to /%s", (unsigned long long)row, name);
+    close_spaces(file_space, mem_space);
     return rc;
 }
+
+/* Read row `row` of dset into buf (vlen strings: HDF5 allocates them). */
+static rdx_status read_row(rdx_store *st, hid_t dset, const char *name, int rank, hid_t mem_type,
+                           hsize_t row, void *buf, rdx_error *err)
+{
+    hid_t file_space = H5I_INVALID_HID, mem_space = H5I_INVALID_HID;
+    rdx_status rc = RDX_OK;
+    if (select_row(st, dset, rank, row, &file_space, &mem_space) < 0 ||
+        H5Dread(dset, mem_type, mem_space, file_space, st->xfer, buf) < 0)
+        rc = h5_fail(err, RDX_E_FORMAT, st->path, "read row %llu of /%s", (unsigned long long)row, name);
+    close_spaces(file_space, mem_space);
+    return rc;
+}
+
+/* ---- appending ---- */
 
 static rdx_status append_case(rdx_store *st, const char *case_id, const double *values,
                               const char *error_text, rdx_error *err)
@@ -698,4 +800,169 @@ rdx_status rdx_store_close(rdx_store *st, rdx_error *err)
     quiet_end(q);
     store_free(st);
     return rc;
+}
+
+/* ---- reading ---- */
+
+/* The strings are allocated by HDF5 (released with H5free_memory). */
+struct rdx_store_reader {
+    rdx_store *st; /* file and datasets; n_tags and n_cases (complete rows) from the file */
+    char **tags;   /* st->n_tags of them */
+    char *settings, *version;
+    double *values;             /* the row last read */
+    char *case_id, *error_text; /* the row last read */
+};
+
+static void release_row_strings(rdx_store_reader *r)
+{
+    H5free_memory(r->case_id);
+    H5free_memory(r->error_text);
+    r->case_id = r->error_text = NULL;
+}
+
+static void reader_free(rdx_store_reader *r)
+{
+    release_row_strings(r);
+    free_strings(r->tags, r->st->n_tags);
+    H5free_memory(r->settings);
+    H5free_memory(r->version);
+    free(r->values);
+    close_handles(r->st, NULL);
+    store_free(r->st);
+    free(r);
+}
+
+static rdx_status reader_load(rdx_store_reader *r, rdx_error *err)
+{
+    rdx_store *st = r->st;
+    int exists = 0;
+    rdx_status rc = file_exists(st, &exists, err);
+    if (rc == RDX_OK && !exists)
+        rc = rdx_error_set(err, RDX_E_IO, "%s: no such file", st->path);
+    if (rc == RDX_OK)
+        rc = make_types(st, err);
+    if (rc == RDX_OK)
+        rc = open_existing(st, H5F_ACC_RDONLY, err);
+    if (rc == RDX_OK)
+        rc = read_tags(st, &r->tags, &st->n_tags, err);
+    if (rc == RDX_OK && st->n_tags == 0)
+        rc = not_a_store(err, st->path, "no feature tags");
+    for (size_t i = 0; rc == RDX_OK && i < st->n_tags; i++)
+        if (!r->tags[i])
+            rc = not_a_store(err, st->path, "feature tag %zu is not a string", i);
+    if (rc == RDX_OK)
+        rc = read_str_attr(st, "settings", &r->settings, err);
+    if (rc == RDX_OK)
+        rc = read_str_attr(st, "rdx_version", &r->version, err);
+    if (rc == RDX_OK)
+        rc = complete_rows(st, &st->n_cases, err);
+    if (rc == RDX_OK && !(r->values = malloc(st->n_tags * sizeof *r->values)))
+        rc = rdx_error_set(err, RDX_E_NOMEM, "%s: cannot allocate a row of %zu values", st->path,
+                           st->n_tags);
+    return rc;
+}
+
+rdx_status rdx_store_open_read(const char *path, rdx_store_reader **out, rdx_error *err)
+{
+    rdx_store_reader *r;
+    rdx_status rc;
+    h5_quiet q;
+    if (out)
+        *out = NULL;
+    if (!out || !path)
+        return rdx_error_set(err, RDX_E_INVALID, "%s: reading a store needs a path and an output",
+                             path ? path : "(null)");
+    r = calloc(1, sizeof *r);
+    if (r && !(r->st = store_new(path, 0))) {
+        free(r);
+        r = NULL;
+    }
+    if (!r)
+        return rdx_error_set(err, RDX_E_NOMEM, "%s: cannot allocate the store reader", path);
+    q = quiet_begin();
+    rc = reader_load(r, err);
+    if (rc != RDX_OK)
+        reader_free(r);
+    quiet_end(q);
+    if (rc == RDX_OK)
+        *out = r;
+    return rc;
+}
+
+const char *const *rdx_store_reader_tags(const rdx_store_reader *r, size_t *n_tags)
+{
+    if (n_tags)
+        *n_tags = r ? r->st->n_tags : 0;
+    return r ? (const char *const *)r->tags : NULL;
+}
+
+const char *rdx_store_reader_settings(const rdx_store_reader *r)
+{
+    return r && r->settings ? r->settings : "";
+}
+
+const char *rdx_store_reader_version(const rdx_store_reader *r)
+{
+    return r && r->version ? r->version : "";
+}
+
+size_t rdx_store_reader_rows(const rdx_store_reader *r)
+{
+    return r ? r->st->n_cases : 0;
+}
+
+rdx_status rdx_store_reader_check(const rdx_store_reader *r, const char *const *tags, size_t n_tags,
+                                  const char *settings_yaml, const char *against, rdx_error *err)
+{
+    rdx_status rc;
+    if (!r || !tags)
+        return rdx_error_set(err, RDX_E_INVALID, "store check needs a reader and feature tags");
+    if (!against)
+        against = "expected";
+    rc = compare_tags(r->st->path, r->tags, r->st->n_tags, tags, n_tags, against, err);
+    if (rc == RDX_OK)
+        rc = compare_settings(r->st->path, rdx_store_reader_settings(r),
+                              settings_yaml ? settings_yaml : "", against, err);
+    return rc;
+}
+
+rdx_status rdx_store_read_row(rdx_store_reader *r, size_t i, rdx_store_row *row, rdx_error *err)
+{
+    rdx_store *st;
+    signed char status = 0;
+    rdx_status rc;
+    h5_quiet q;
+    if (!r || !row)
+        return rdx_error_set(err, RDX_E_INVALID, "reading a row needs a reader and a row");
+    st = r->st;
+    if (i >= st->n_cases)
+        return rdx_error_set(err, RDX_E_INVALID, "%s: row %zu requested, the store has %zu rows",
+                             st->path, i, st->n_cases);
+    q = quiet_begin();
+    release_row_strings(r);
+    rc = read_row(st, st->features, "features", 2, H5T_NATIVE_DOUBLE, i, r->values, err);
+    if (rc == RDX_OK)
+        rc = read_row(st, st->case_ids, "case_ids", 1, st->str_type, i, &r->case_id, err);
+    if (rc == RDX_OK)
+        rc = read_row(st, st->status, "status", 1, H5T_NATIVE_SCHAR, i, &status, err);
+    if (rc == RDX_OK)
+        rc = read_row(st, st->error, "error", 1, st->str_type, i, &r->error_text, err);
+    quiet_end(q);
+    if (rc != RDX_OK)
+        return rc;
+    row->case_id = r->case_id ? r->case_id : "";
+    row->values = r->values;
+    row->status = status;
+    row->error_text = r->error_text ? r->error_text : "";
+    return RDX_OK;
+}
+
+void rdx_store_reader_close(rdx_store_reader *r)
+{
+    h5_quiet q;
+    if (!r)
+        return;
+    q = quiet_begin();
+    reader_free(r);
+    quiet_end(q);
 }
