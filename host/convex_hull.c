@@ -2,14 +2,15 @@
  *
  * A hull vertex is an extreme point of the set, so it is also a vertex of the
  * 2D convex hull of the points in each of its three axis-parallel planes.
- * Three sorts and 2D hulls (monotone chain, strict turns, exact integers)
- * first drop every other point; on grid data few candidates are left (17k
- * of the 553k mesh vertices of a 20-million-voxel ellipsoid), which matters
- * because each insertion below tests every face. The
- * candidates are inserted in a seeded pseudo-random order (for the
- * expected O(n log n) hull growth): every face that sees the new point
- * strictly (exact orientation > 0) is removed and each horizon edge is joined
- * to the point by a new triangle. Points on the current hull are skipped.
+ * Three radix sorts and 2D hulls (monotone chain, strict turns, exact
+ * integers, over the two ends of each row of a plane) first drop every other
+ * point; on grid data few candidates are left (17k of the 553k mesh vertices
+ * of a 20-million-voxel ellipsoid), which matters because each insertion
+ * below tests every face. The candidates are inserted in a seeded
+ * pseudo-random order (for the expected O(n log n) hull growth): every face
+ * that sees the new point strictly (exact orientation > 0, from the face's
+ * stored normal) is removed and each horizon edge is joined to the point by
+ * a new triangle. Points on the current hull are skipped.
  * Coplanar neighbours stay separate triangles, which does not change the
  * volume, area or diameter. The visibility tests of large hulls and the
  * diameter use OpenMP; neither result depends on the order of the threads. */
@@ -19,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COORD_BITS 21
 #define MAX_RANGE ((int64_t)1 << 20)
 
 typedef struct {
     int32_t v[3];  /* point indices, counter-clockwise seen from outside */
     int32_t nb[3]; /* face across edge (v[i], v[(i + 1) % 3]) */
+    int64_t n[3];  /* (v1 - v0) x (v2 - v0), so that orient(v0, v1, v2, q) = n . (q - v0) */
     int alive;
 } hull_face;
 
@@ -75,75 +76,130 @@ typedef struct {
     int32_t idx;
 } keyed;
 
-static int cmp_keyed(const void *x, const void *y)
+/* Where the points lie: the lowest coordinate and the bits of the coordinate
+ * range along each axis. */
+typedef struct {
+    int32_t lo[3];
+    int bits[3];
+} point_box;
+
+#define RADIX_BITS 11
+
+/* Sorts the n items of a by key (bits 0..key_bits-1 only), keeping the order
+ * of equal keys: least significant digit first, RADIX_BITS per pass,
+ * through tmp (n items). The sorted items end in a. */
+static void radix_sort(keyed *a, keyed *tmp, int32_t n, int key_bits)
 {
-    const keyed *a = x, *b = y;
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+    enum { NB = 1 << RADIX_BITS };
+    int32_t count[NB];
+    for (int shift = 0; shift < key_bits; shift += RADIX_BITS) {
+        memset(count, 0, sizeof count);
+        for (int32_t i = 0; i < n; i++)
+            count[(a[i].key >> shift) & (NB - 1)]++;
+        for (int32_t d = 0, sum = 0; d < NB; d++) {
+            int32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (int32_t i = 0; i < n; i++)
+            tmp[count[(a[i].key >> shift) & (NB - 1)]++] = a[i];
+        keyed *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    if (((key_bits + RADIX_BITS - 1) / RADIX_BITS) % 2) /* odd pass count: the result is in tmp's buffer */
+        memcpy(tmp, a, (size_t)n * sizeof *a);
 }
 
-/* z component of (b - a) x (c - a) in the plane coordinates u, v of the points. */
-static int64_t turn(const int32_t *p, int u, int v, int32_t a, int32_t b, int32_t c)
+/* Bits of the values 0..r. */
+static int bit_width(int64_t r)
 {
-    return ((int64_t)p[3 * b + u] - p[3 * a + u]) * ((int64_t)p[3 * c + v] - p[3 * a + v]) -
-           ((int64_t)p[3 * b + v] - p[3 * a + v]) * ((int64_t)p[3 * c + u] - p[3 * a + u]);
+    int b = 0;
+    while (r >> b)
+        b++;
+    return b;
 }
 
-/* One monotone chain over the k points pts (sorted by u, then v; no copies),
- * walked in direction step (+1 lower, -1 upper): pops non-left turns, so only
- * strict vertices remain; clears their mark bit. chain: k slots. */
-static void keep_chain(const int32_t *p, int u, int v, const keyed *pts, int32_t k, int step, int32_t *chain,
-                       uint8_t bit, uint8_t *interior)
+/* z component of (b - a) x (c - a) in the plane coordinates (u, v) of keys
+ * of one plane: u is key >> bits_v (the plane's own bits above u cancel in
+ * the differences), v the low bits_v bits. */
+static int64_t turn(uint64_t a, uint64_t b, uint64_t c, int bits_v)
+{
+    const uint64_t mask_v = ((uint64_t)1 << bits_v) - 1;
+    const int64_t bu = (int64_t)(b >> bits_v) - (int64_t)(a >> bits_v);
+    const int64_t cu = (int64_t)(c >> bits_v) - (int64_t)(a >> bits_v);
+    const int64_t bv = (int64_t)(b & mask_v) - (int64_t)(a & mask_v);
+    const int64_t cv = (int64_t)(c & mask_v) - (int64_t)(a & mask_v);
+    return bu * cv - bv * cu;
+}
+
+/* One monotone chain over the k points pts of one plane (sorted by u, then
+ * v; no copies), walked in direction step (+1 lower, -1 upper): pops non-left
+ * turns, so only strict vertices remain; clears their mark bit. chain: k
+ * slots (positions in pts). */
+static void keep_chain(const keyed *pts, int32_t k, int bits_v, int step, int32_t *chain, uint8_t bit,
+                       uint8_t *interior)
 {
     int32_t h = 0;
     for (int32_t t = 0; t < k; t++) {
-        int32_t q = pts[step > 0 ? t : k - 1 - t].idx;
-        while (h >= 2 && turn(p, u, v, chain[h - 2], chain[h - 1], q) <= 0)
+        int32_t q = step > 0 ? t : k - 1 - t;
+        while (h >= 2 && turn(pts[chain[h - 2]].key, pts[chain[h - 1]].key, pts[q].key, bits_v) <= 0)
             h--;
         chain[h++] = q;
     }
     for (int32_t t = 0; t < h; t++)
-        interior[chain[t]] &= (uint8_t)~bit;
+        interior[pts[chain[t]].idx] &= (uint8_t)~bit;
 }
 
 /* Sets bit 1 << axis of interior[i] for every point i that is no vertex of
  * the 2D hull of its plane perpendicular to axis (of copies of a point, all
- * but the lowest index). */
-static void mark_plane_interiors(const int32_t *p, int32_t n, const int32_t lo[3], int axis, keyed *tmp,
-                                 int32_t *chain, uint8_t *interior)
+ * but the lowest index). The points are sorted by (axis, u, v) coordinates,
+ * then index; tmp and spare: n items each. */
+static void mark_plane_interiors(const int32_t *p, int32_t n, const point_box *box, int axis, keyed *tmp,
+                                 keyed *spare, int32_t *chain, uint8_t *interior)
 {
     const int u = (axis + 1) % 3, v = (axis + 2) % 3;
+    const int plane_shift = box->bits[u] + box->bits[v];
     const uint8_t bit = (uint8_t)(1u << axis);
+    const int32_t *lo = box->lo;
     for (int32_t i = 0; i < n; i++) {
-        tmp[i].key = ((uint64_t)(p[3 * i + axis] - lo[axis]) << (2 * COORD_BITS)) |
-                     ((uint64_t)(p[3 * i + u] - lo[u]) << COORD_BITS) | (uint64_t)(p[3 * i + v] - lo[v]);
+        tmp[i].key = ((uint64_t)(p[3 * i + axis] - lo[axis]) << plane_shift) |
+                     ((uint64_t)(p[3 * i + u] - lo[u]) << box->bits[v]) | (uint64_t)(p[3 * i + v] - lo[v]);
         tmp[i].idx = i;
     }
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_keyed);
-    int32_t m = 0; /* distinct points, compacted in place */
+    radix_sort(tmp, spare, n, plane_shift + box->bits[axis]); /* stable: equal keys stay in index order */
+    /* Compacted in place: distinct points, and of each row (equal axis and u
+     * coordinates) only the two ends, as a point between them lies on their
+     * segment and so is no strict vertex. */
+    const int bits_v = box->bits[v];
+    int32_t m = 0;
     for (int32_t i = 0; i < n; i++) {
         interior[tmp[i].idx] |= bit;
-        if (m == 0 || tmp[i].key != tmp[m - 1].key)
+        if (m > 0 && tmp[i].key == tmp[m - 1].key)
+            continue;
+        const uint64_t row = tmp[i].key >> bits_v;
+        if (m >= 2 && tmp[m - 1].key >> bits_v == row && tmp[m - 2].key >> bits_v == row)
+            tmp[m - 1] = tmp[i];
+        else
             tmp[m++] = tmp[i];
     }
     for (int32_t s = 0; s < m;) {
         int32_t e = s + 1;
-        while (e < m && tmp[e].key >> (2 * COORD_BITS) == tmp[s].key >> (2 * COORD_BITS))
+        while (e < m && tmp[e].key >> plane_shift == tmp[s].key >> plane_shift)
             e++;
-        keep_chain(p, u, v, tmp + s, e - s, 1, chain, bit, interior);
-        keep_chain(p, u, v, tmp + s, e - s, -1, chain, bit, interior);
+        keep_chain(tmp + s, e - s, bits_v, 1, chain, bit, interior);
+        keep_chain(tmp + s, e - s, bits_v, -1, chain, bit, interior);
         s = e;
     }
 }
 
 /* Candidates (possible hull vertices) in a seeded pseudo-random order. */
-static int32_t candidates(const int32_t *p, int32_t n, const int32_t lo[3], int32_t *cand, keyed *tmp,
-                          uint8_t *interior)
+static int32_t candidates(const int32_t *p, int32_t n, const point_box *box, int32_t *cand, keyed *tmp,
+                          keyed *spare, uint8_t *interior)
 {
     memset(interior, 0, (size_t)n);
     for (int axis = 0; axis < 3; axis++) /* cand serves as the chain stack */
-        mark_plane_interiors(p, n, lo, axis, tmp, cand, interior);
+        mark_plane_interiors(p, n, box, axis, tmp, spare, cand, interior);
     int32_t m = 0;
     for (int32_t i = 0; i < n; i++)
         if (!interior[i])
@@ -199,6 +255,14 @@ static int32_t new_face(builder *b, int32_t v0, int32_t v1, int32_t v2)
     }
     hull_face *f = &b->f[s];
     f->v[0] = v0, f->v[1] = v1, f->v[2] = v2;
+    int64_t u[3], w[3];
+    for (int k = 0; k < 3; k++) {
+        u[k] = (int64_t)b->p[3 * v1 + k] - b->p[3 * v0 + k];
+        w[k] = (int64_t)b->p[3 * v2 + k] - b->p[3 * v0 + k];
+    }
+    f->n[0] = u[1] * w[2] - u[2] * w[1];
+    f->n[1] = u[2] * w[0] - u[0] * w[2];
+    f->n[2] = u[0] * w[1] - u[1] * w[0];
     f->nb[0] = f->nb[1] = f->nb[2] = -1;
     f->alive = 1;
     b->visible[s] = 0;
@@ -242,7 +306,10 @@ static int insert_point(builder *b, int32_t q)
 #pragma omp parallel for reduction(| : any) schedule(static) if (b->n_f > 8192)
     for (int32_t s = 0; s < b->n_f; s++) {
         const hull_face *f = &b->f[s];
-        b->visible[s] = f->alive && orient(b->p, f->v[0], f->v[1], f->v[2], q) > 0;
+        const int32_t *a = b->p + 3 * f->v[0], *r = b->p + 3 * q;
+        b->visible[s] = f->alive && f->n[0] * ((int64_t)r[0] - a[0]) + f->n[1] * ((int64_t)r[1] - a[1]) +
+                                            f->n[2] * ((int64_t)r[2] - a[2]) >
+                                        0; /* orient(v0, v1, v2, q) > 0, exactly */
         any |= b->visible[s];
     }
     if (!any)
@@ -358,9 +425,9 @@ static void builder_free(builder *b)
     free(b->hz);
 }
 
-static rdx_status check_range(const int32_t *p, int32_t n, int32_t lo[3], rdx_error *err)
+static rdx_status check_range(const int32_t *p, int32_t n, point_box *box, rdx_error *err)
 {
-    int32_t hi[3];
+    int32_t *lo = box->lo, hi[3];
     for (int k = 0; k < 3; k++)
         lo[k] = hi[k] = p[k];
     for (int32_t i = 1; i < n; i++)
@@ -372,30 +439,32 @@ static rdx_status check_range(const int32_t *p, int32_t n, int32_t lo[3], rdx_er
         if ((int64_t)hi[k] - lo[k] > MAX_RANGE)
             return rdx_error_set(err, RDX_E_INVALID, "convex hull: coordinate range %lld exceeds 2^20",
                                  (long long)hi[k] - lo[k]);
+    for (int k = 0; k < 3; k++)
+        box->bits[k] = bit_width((int64_t)hi[k] - lo[k]);
     return RDX_OK;
 }
 
 rdx_status rdx_hull_build(const int32_t *points, int32_t n, rdx_hull *hull, rdx_error *err)
 {
     memset(hull, 0, sizeof *hull);
-    int32_t lo[3];
+    point_box box;
     if (n < 4)
         return rdx_error_set(err, RDX_E_INVALID, "convex hull: %d points span no volume", (int)n);
-    rdx_status st = check_range(points, n, lo, err);
+    rdx_status st = check_range(points, n, &box, err);
     if (st)
         return st;
     builder b = {.p = points};
     int32_t *cand = malloc((size_t)n * sizeof *cand);
-    keyed *tmp = malloc((size_t)n * sizeof *tmp);
+    keyed *tmp = malloc((size_t)n * sizeof *tmp), *spare = malloc((size_t)n * sizeof *spare);
     uint8_t *interior = malloc((size_t)n);
     b.start = malloc((size_t)n * sizeof *b.start);
-    if (!cand || !tmp || !interior || !b.start) {
+    if (!cand || !tmp || !spare || !interior || !b.start) {
         st = rdx_error_set(err, RDX_E_NOMEM, "convex hull: out of memory for %d points", (int)n);
         goto done;
     }
     for (int32_t i = 0; i < n; i++)
         b.start[i] = -1;
-    int32_t m = candidates(points, n, lo, cand, tmp, interior);
+    int32_t m = candidates(points, n, &box, cand, tmp, spare, interior);
     if (!pick_simplex(points, cand, m)) {
         st = rdx_error_set(err, RDX_E_INVALID, "convex hull: the %d points are coplanar", (int)n);
         goto done;
@@ -408,6 +477,7 @@ rdx_status rdx_hull_build(const int32_t *points, int32_t n, rdx_hull *hull, rdx_
 done:
     free(cand);
     free(tmp);
+    free(spare);
     free(interior);
     builder_free(&b);
     return st;

@@ -132,46 +132,56 @@ static void sym3_eigenvalues(double a[3][3], double ev[3])
             }
 }
 
-static void voxel_mm(const rdx_texture_input *in, int64_t i, double p[3])
-{
-    int64_t x = i % in->dim[0], y = (i / in->dim[0]) % in->dim[1], z = i / (in->dim[0] * in->dim[1]);
-    p[0] = (double)x * in->spacing[0];
-    p[1] = (double)y * in->spacing[1];
-    p[2] = (double)z * in->spacing[2];
-}
-
 /* Voxel count, centre and PCA eigenvalues (descending, mm^2) of the
  * morphological mask; two passes for an accurate covariance. With fewer than
- * two voxels the eigenvalues are 0. */
+ * two voxels the eigenvalues are 0. Positions come from the loop counters,
+ * not from dividing the raster index. */
 static int64_t morph_pca(const rdx_texture_input *in, double centre[3], double ev[3])
 {
-    int64_t nvox = in->dim[0] * in->dim[1] * in->dim[2], n = 0;
-    double s[3] = {0, 0, 0}, c[3][3] = {{0}};
-    for (int64_t i = 0; i < nvox; i++)
-        if (in->morph[i]) {
-            double p[3];
-            voxel_mm(in, i, p);
-            for (int a = 0; a < 3; a++)
-                s[a] += p[a];
-            n++;
+    const int64_t *dim = in->dim;
+    const double *sp = in->spacing;
+    int64_t n = 0;
+    double sx = 0.0, sy = 0.0, sz = 0.0; /* scalars stay in registers */
+    for (int64_t z = 0, i = 0; z < dim[2]; z++) {
+        const double pz = (double)z * sp[2];
+        for (int64_t y = 0; y < dim[1]; y++) {
+            const double py = (double)y * sp[1];
+            for (int64_t x = 0; x < dim[0]; x++, i++)
+                if (in->morph[i]) {
+                    sx += (double)x * sp[0];
+                    sy += py;
+                    sz += pz;
+                    n++;
+                }
         }
+    }
+    const double s[3] = {sx, sy, sz};
     for (int a = 0; a < 3; a++) {
         centre[a] = s[a] / (double)n;
         ev[a] = 0.0;
     }
     if (n < 2)
         return n;
-    for (int64_t i = 0; i < nvox; i++)
-        if (in->morph[i]) {
-            double p[3];
-            voxel_mm(in, i, p);
-            for (int a = 0; a < 3; a++)
-                for (int b = a; b < 3; b++)
-                    c[a][b] += (p[a] - centre[a]) * (p[b] - centre[b]);
+    /* Scalar accumulators stay in registers; each is still summed in raster order. */
+    double cxx = 0, cxy = 0, cxz = 0, cyy = 0, cyz = 0, czz = 0;
+    for (int64_t z = 0, i = 0; z < dim[2]; z++) {
+        const double dz = (double)z * sp[2] - centre[2];
+        for (int64_t y = 0; y < dim[1]; y++) {
+            const double dy = (double)y * sp[1] - centre[1];
+            for (int64_t x = 0; x < dim[0]; x++, i++)
+                if (in->morph[i]) {
+                    const double dx = (double)x * sp[0] - centre[0];
+                    cxx += dx * dx;
+                    cxy += dx * dy;
+                    cxz += dx * dz;
+                    cyy += dy * dy;
+                    cyz += dy * dz;
+                    czz += dz * dz;
+                }
         }
-    for (int a = 0; a < 3; a++)
-        for (int b = a; b < 3; b++)
-            c[a][b] = c[b][a] = c[a][b] / (double)(n - 1);
+    }
+    const double m = (double)(n - 1);
+    double c[3][3] = {{cxx / m, cxy / m, cxz / m}, {cxy / m, cyy / m, cyz / m}, {cxz / m, cyz / m, czz / m}};
     sym3_eigenvalues(c, ev);
     for (int a = 0; a < 3; a++)
         ev[a] = ev[a] > 0.0 ? ev[a] : 0.0; /* rounding can leave -1e-17 for flat shapes */
@@ -696,17 +706,26 @@ static rdx_status spatial_autocorrelation(const rdx_texture_input *in, const rdx
 static rdx_status intensity_features(const rdx_texture_input *in, const rdx_morphology_settings *ms,
                                      const double centre[3], double volume, double *values, rdx_error *err)
 {
-    int64_t nvox = in->dim[0] * in->dim[1] * in->dim[2], n = 0;
-    double sum = 0.0, ws[3] = {0, 0, 0};
-    for (int64_t i = 0; i < nvox; i++)
-        if (in->roi[i]) {
-            double p[3], v = in->intensity[i];
-            voxel_mm(in, i, p);
-            sum += v;
-            for (int a = 0; a < 3; a++)
-                ws[a] += v * p[a];
-            n++;
+    const int64_t *dim = in->dim;
+    const double *sp = in->spacing;
+    int64_t n = 0;
+    double sum = 0.0, wx = 0.0, wy = 0.0, wz = 0.0; /* scalars stay in registers */
+    for (int64_t z = 0, i = 0; z < dim[2]; z++) {
+        const double pz = (double)z * sp[2];
+        for (int64_t y = 0; y < dim[1]; y++) {
+            const double py = (double)y * sp[1];
+            for (int64_t x = 0; x < dim[0]; x++, i++)
+                if (in->roi[i]) {
+                    const double v = in->intensity[i];
+                    sum += v;
+                    wx += v * ((double)x * sp[0]);
+                    wy += v * py;
+                    wz += v * pz;
+                    n++;
+                }
         }
+    }
+    const double ws[3] = {wx, wy, wz};
     double shift2 = 0.0;
     for (int a = 0; a < 3; a++) {
         double e = centre[a] - ws[a] / sum;

@@ -1,6 +1,8 @@
 /* Marching cubes cases of a binary mask (IBSI 3.1), shared by the CPU mesh
  * (host/mesh.c) and its CUDA kernel (kernels/morphology.cu): RDX_HOSTDEV
- * functions, so both sides run the same code. See mesh.h for the lattice.
+ * functions, so both sides use the same numbering and table. The kernel walks
+ * cube rows with rdx_mc_row; the CPU walks layers of cubes with the table,
+ * rdx_mc_corner and rdx_mc_edge_corners (mesh.c). See mesh.h for the lattice.
  *
  * Cubes: the cube at (x, y, z), -1 <= x < dim[0] (likewise y, z), has the
  * corners k = 0..7 at voxel (x, y, z) + (((k + 1) >> 1) & 1, (k >> 1) & 1,
@@ -308,11 +310,19 @@ static inline RDX_HOSTDEV int rdx_mc_case(const uint8_t *mask, const int64_t dim
     return c;
 }
 
+/* The corners *a and *b joined by edge e (see the numbering above). */
+static inline RDX_HOSTDEV void rdx_mc_edge_corners(int e, int *a, int *b)
+{
+    *a = e < 8 ? e : e - 8;
+    *b = e < 4 ? (e + 1) & 3 : e < 8 ? 4 + ((e + 1) & 3) : e - 4;
+}
+
 /* Key of the midpoint of edge e of cube (x, y, z): per axis, the lattice
  * coordinate (sum of the two end voxels' indices) plus 1. */
 static inline RDX_HOSTDEV uint64_t rdx_mc_edge_key(int64_t x, int64_t y, int64_t z, int e)
 {
-    const int a = e < 8 ? e : e - 8, b = e < 4 ? (e + 1) & 3 : e < 8 ? 4 + ((e + 1) & 3) : e - 4;
+    int a, b;
+    rdx_mc_edge_corners(e, &a, &b);
     uint64_t hx = (uint64_t)(2 * x + rdx_mc_corner(a, 0) + rdx_mc_corner(b, 0) + 1),
              hy = (uint64_t)(2 * y + rdx_mc_corner(a, 1) + rdx_mc_corner(b, 1) + 1),
              hz = (uint64_t)(2 * z + rdx_mc_corner(a, 2) + rdx_mc_corner(b, 2) + 1);

@@ -11,12 +11,12 @@
  * the per-point sums in index order.
  *
  * Marching cubes: one thread per cube row (y, z) of the padded mask runs
- * rdx_mc_row (host/marching_cubes.h, the code host/mesh.c runs, its
- * reference) over the row's cubes in x order, first counting the row's
- * triangles, then, at the row's offset from a prefix sum on the host, writing
- * their vertex keys: the key array equals the CPU's, element for element, so
- * the merged mesh is identical. Rows, not single cubes, keep the offsets
- * small (one per row) and the CPU's order without sorting.
+ * rdx_mc_row (host/marching_cubes.h) over the row's cubes in x order, first
+ * counting the row's triangles, then, at the row's offset from a prefix sum
+ * on the host, writing their vertex keys: the triangles come in the CPU's
+ * cube order, so the mesh merged from the keys (host/mesh.c) equals the
+ * CPU's. Rows, not single cubes, keep the offsets small (one per row) and the
+ * CPU's order without sorting.
  *
  * No atomics, no shared memory, no barriers. */
 #include "common.h"
