@@ -552,8 +552,9 @@ static inline size_t glcm_scan(const rdx_tex_ctx *c, const int u[3], int64_t z0,
                 int32_t g = row[x], h = row[x + off];
                 if (!g || !h)
                     continue;
+                /* min and max, not a branch: the order of a and b is random in noisy images */
                 uint64_t a = (uint64_t)index[g], b = (uint64_t)index[h];
-                uint64_t code = a <= b ? a * np + b : b * np + a;
+                uint64_t lo = a < b ? a : b, hi = a ^ b ^ lo, code = lo * np + hi;
                 if (dense)
                     dense[code]++;
                 else
