@@ -15,6 +15,7 @@
 #include "check.h"
 #include "convex_hull.h"
 #include "families.h"
+#include "marching_cubes.h"
 #include "mesh.h"
 #include "rdx/philox.h"
 #include "rdx/settings.h"
@@ -648,8 +649,46 @@ static void test_autocorrelation_modes(void)
     box_free(&b);
 }
 
+/* The CPU mesh (mesh.c) numbers vertices by crossed lattice edges, which
+ * holds only if every case's triangles use exactly the cube edges whose two
+ * corners differ (one inside, one outside): checked for all 256 cases. The
+ * edge numbering is checked too: 12 distinct edges, each joining corners
+ * one step apart. */
+static void test_mc_table_edges(void)
+{
+    int pairs = 0;
+    for (int e = 0; e < 12; e++) {
+        int a, b, dist = 0;
+        rdx_mc_edge_corners(e, &a, &b);
+        for (int axis = 0; axis < 3; axis++)
+            dist += abs(rdx_mc_corner(a, axis) - rdx_mc_corner(b, axis));
+        pairs |= dist == 1 ? 0 : 1;
+        for (int f = 0; f < e; f++) {
+            int c, d;
+            rdx_mc_edge_corners(f, &c, &d);
+            pairs |= (a == c && b == d) || (a == d && b == c) ? 2 : 0;
+        }
+    }
+    CHECK(pairs == 0, "marching cubes edges join distinct neighbouring corners");
+    int bad_cases = 0;
+    for (int c = 0; c < 256; c++) {
+        unsigned used = 0, crossed = 0;
+        for (int t = 0; t < 16 && RDX_MC_TRI_TABLE[c][t] >= 0; t++)
+            used |= 1u << RDX_MC_TRI_TABLE[c][t];
+        for (int e = 0; e < 12; e++) {
+            int a, b;
+            rdx_mc_edge_corners(e, &a, &b);
+            if (((c >> a) & 1) != ((c >> b) & 1))
+                crossed |= 1u << e;
+        }
+        bad_cases += used != crossed;
+    }
+    CHECK(bad_cases == 0, "every marching cubes case uses exactly its crossed edges (%d cases differ)", bad_cases);
+}
+
 int main(void)
 {
+    test_mc_table_edges();
     rdx_settings_default(&settings);
     test_single_voxel();
     const int boxes[3][3] = {{3, 3, 3}, {4, 6, 9}, {7, 2, 3}};
