@@ -380,7 +380,7 @@ int rdx_cli_extract(int argc, char **argv)
         rdx_error case_err = l->err;
         st = l->st;
         if (!st)
-            st = rdx_extract_case(&l->img, &l->mask, &s, device, c->image, values, &case_err);
+            st = rdx_extract_case_take(&l->img, &l->mask, &s, device, c->image, values, &case_err);
         loaded_free(l);
         if (st)
             failed++;

@@ -44,17 +44,29 @@ static rdx_status copy_mask(const rdx_mask *in, rdx_mask *out, rdx_error *err)
     return st;
 }
 
-/* Calibration and interpolation; the inputs are copied only when a step changes them. */
-static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
-                               rdx_device device, work_set *w, double *values, rdx_error *err)
+/* Makes w's image its own (a copy when it is borrowed) before a step changes it. */
+static rdx_status own_image(work_set *w, rdx_error *err)
+{
+    if (w->own_image)
+        return RDX_OK;
+    rdx_image copy;
+    rdx_status st = copy_image(&w->image, &copy, err);
+    if (!st) {
+        w->image = copy;
+        w->own_image = 1;
+    }
+    return st;
+}
+
+/* Calibration and interpolation of w's image and mask; a borrowed input is
+ * copied only when a step changes it. */
+static rdx_status prepare_grid(const rdx_settings *s, rdx_device device, work_set *w, double *values,
+                               rdx_error *err)
 {
     rdx_status st;
-    w->image = *image;
-    w->morph = *mask;
     if (s->calibration.n_pieces > 0) {
-        if ((st = copy_image(image, &w->image, err)))
+        if ((st = own_image(w, err)))
             return st;
-        w->own_image = 1;
         rdx_calibrate(&w->image, &s->calibration);
     }
     if (s->families & RDX_FAMILY_DIAG) {
@@ -66,25 +78,27 @@ static rdx_status prepare_grid(const rdx_image *image, const rdx_mask *mask, con
         double sp[3] = {r->spacing[0], r->spacing[1], r->in_plane_only ? 0.0 : r->spacing[2]};
         rdx_grid target;
         rdx_image resampled;
-        rdx_resample_grid(&image->grid, sp, &target);
+        rdx_mask resampled_mask;
+        rdx_resample_grid(&w->image.grid, sp, &target);
         if ((st = rdx_resample_image_on(&w->image, &target, r->image_interp, device, &resampled, err)))
             return st;
         if (w->own_image)
             rdx_image_free(&w->image);
         w->image = resampled;
         w->own_image = 1;
-        w->morph.data = NULL; /* owned from here: freed by work_free even when resampling fails */
+        /* On failure resampled_mask is empty: work_free still frees the rest. */
+        st = rdx_resample_mask_on(&w->morph, &target, r->mask_interp, r->mask_threshold, device, &resampled_mask,
+                                  err);
+        if (w->own_morph)
+            rdx_mask_free(&w->morph);
+        w->morph = resampled_mask;
         w->own_morph = 1;
-        if ((st = rdx_resample_mask_on(mask, &target, r->mask_interp, r->mask_threshold, device, &w->morph,
-                                        err)))
+        if (st)
             return st;
     }
     if (s->resampling.round_intensities) {
-        if (!w->own_image) {
-            if ((st = copy_image(image, &w->image, err)))
-                return st;
-            w->own_image = 1;
-        }
+        if ((st = own_image(w, err)))
+            return st;
         rdx_round_intensities(&w->image);
     }
     if (s->families & RDX_FAMILY_DIAG) {
@@ -329,40 +343,62 @@ static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device de
     return st;
 }
 
-rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
-                            rdx_device device, const char *image_path, double *values, rdx_error *err)
+/* The pipeline on the working set w (its volumes borrowed or owned), which it frees. */
+static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device, const char *image_path,
+                          double *values, rdx_error *err)
 {
     for (int f = 0; f < RDX_F_COUNT; f++)
         values[f] = NAN;
-    work_set w;
-    memset(&w, 0, sizeof w);
-    rdx_status st = prepare_grid(image, mask, s, device, &w, values, err);
-    w.intensity = w.morph;
+    rdx_status st = prepare_grid(s, device, w, values, err);
+    w->intensity = w->morph;
     if (!st && (s->resegmentation.range_enabled || s->resegmentation.outlier_sigma > 0)) {
-        w.intensity.data = NULL;
-        w.own_intensity = 1;
-        st = copy_mask(&w.morph, &w.intensity, err);
+        w->intensity.data = NULL;
+        w->own_intensity = 1;
+        st = copy_mask(&w->morph, &w->intensity, err);
     }
     if (!st) {
-        size_t before = rdx_mask_count(&w.intensity);
-        rdx_resegment(&w.image, &w.intensity, &s->resegmentation);
+        size_t before = rdx_mask_count(&w->intensity);
+        rdx_resegment(&w->image, &w->intensity, &s->resegmentation);
         if (s->families & RDX_FAMILY_DIAG)
-            rdx_diag_roi(&w.image, &w.intensity, &w.morph, 2, values);
+            rdx_diag_roi(&w->image, &w->intensity, &w->morph, 2, values);
         if (before == 0)
             st = rdx_error_set(err, RDX_E_EMPTY_ROI, "the ROI is empty%s",
                                s->resampling.enabled ? " after interpolation" : "");
-        else if (rdx_mask_count(&w.intensity) == 0)
+        else if (rdx_mask_count(&w->intensity) == 0)
             st = rdx_error_set(err, RDX_E_EMPTY_ROI,
                                "the ROI is empty after re-segmentation (%zu voxels before; range %g .. %g)",
                                before, s->resegmentation.range[0], s->resegmentation.range[1]);
     }
     if (!st)
-        st = run_families(&w, s, device, values, err);
-    work_free(&w);
+        st = run_families(w, s, device, values, err);
+    work_free(w);
     if (st && image_path) {
         char msg[RDX_ERROR_MSG_LEN];
         snprintf(msg, sizeof msg, "%s", err->msg);
         rdx_error_set(err, st, "%s: %s", image_path, msg);
     }
     return st;
+}
+
+rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
+                            rdx_device device, const char *image_path, double *values, rdx_error *err)
+{
+    work_set w;
+    memset(&w, 0, sizeof w);
+    w.image = *image;
+    w.morph = *mask;
+    return extract(&w, s, device, image_path, values, err);
+}
+
+rdx_status rdx_extract_case_take(rdx_image *image, rdx_mask *mask, const rdx_settings *s, rdx_device device,
+                                 const char *image_path, double *values, rdx_error *err)
+{
+    work_set w;
+    memset(&w, 0, sizeof w);
+    w.image = *image;
+    w.morph = *mask;
+    w.own_image = w.own_morph = 1;
+    image->data = NULL;
+    mask->data = NULL;
+    return extract(&w, s, device, image_path, values, err);
 }

@@ -48,6 +48,13 @@ size_t rdx_enabled_features(const rdx_settings *s, rdx_feature_id *ids, size_t c
 rdx_status rdx_extract_case(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s,
                             rdx_device device, const char *image_path, double *values, rdx_error *err);
 
+/* The same, taking image->data and mask->data over: the pipeline frees them
+ * as soon as it no longer needs them (before the texture families, which
+ * then have the memory), so peak memory is lower than with rdx_extract_case.
+ * Both data pointers are NULL on return; the results are the same. */
+rdx_status rdx_extract_case_take(rdx_image *image, rdx_mask *mask, const rdx_settings *s, rdx_device device,
+                                 const char *image_path, double *values, rdx_error *err);
+
 #ifdef __cplusplus
 }
 #endif
