@@ -42,7 +42,9 @@ static const char *extract_usage =
     "                     `rdx merge` joins their stores in manifest order\n"
     "  --threads N        OpenMP threads (default: all cores)\n"
     "  --device D         cpu, cuda or auto (default): where the kernels run; auto\n"
-    "                     takes a CUDA device when there is one and says which.\n"
+    "                     takes a CUDA device when there is one and says which, and\n"
+    "                     computes a case on the CPU when the device fails on it (out\n"
+    "                     of device memory, driver error); cuda makes that a failure.\n"
     "                     Results are the same on every device.\n"
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n"
@@ -275,6 +277,24 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Features of a read case. With --device auto on a CUDA device, a device
+ * failure (out of device memory, driver error) is reported and the case is
+ * computed again on the CPU, so the volumes are kept until it succeeds;
+ * otherwise the pipeline takes them over (lower peak memory). */
+static rdx_status compute_case(loaded_case *l, const rdx_settings *s, rdx_device requested, rdx_device device,
+                               double *values, rdx_error *err)
+{
+    const char *path = l->spec->image;
+    if (requested != RDX_DEVICE_AUTO || device != RDX_DEVICE_CUDA)
+        return rdx_extract_case_take(&l->img, &l->mask, s, device, path, values, err);
+    rdx_status st = rdx_extract_case(&l->img, &l->mask, s, device, path, values, err);
+    if (st != RDX_E_DEVICE)
+        return st;
+    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", l->spec->case_id,
+            err->msg);
+    return rdx_extract_case_take(&l->img, &l->mask, s, RDX_DEVICE_CPU, path, values, err);
+}
+
 /* Terminal: one rewritten status line; otherwise one line per case. */
 static void report_progress(size_t done, size_t total, double t0, const char *case_id, double case_s,
                             double read_s, const char *error_text, int tty)
@@ -319,10 +339,10 @@ int rdx_cli_extract(int argc, char **argv)
     }
     if (a.label_set)
         s.label = a.label;
-    rdx_device device;
+    rdx_device requested, device;
     char device_text[512];
-    if (rdx_device_parse(a.device ? a.device : "auto", &device, &err) ||
-        rdx_device_select(device, &device, device_text, sizeof device_text, &err)) {
+    if (rdx_device_parse(a.device ? a.device : "auto", &requested, &err) ||
+        rdx_device_select(requested, &device, device_text, sizeof device_text, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         return err.code == RDX_E_INVALID ? RDX_EXIT_USAGE : RDX_EXIT_INPUT; /* unknown name : no device */
     }
@@ -380,7 +400,7 @@ int rdx_cli_extract(int argc, char **argv)
         rdx_error case_err = l->err;
         st = l->st;
         if (!st)
-            st = rdx_extract_case_take(&l->img, &l->mask, &s, device, c->image, values, &case_err);
+            st = compute_case(l, &s, requested, device, values, &case_err);
         loaded_free(l);
         if (st)
             failed++;

@@ -36,6 +36,7 @@ const char *rdx_status_name(rdx_status code)
     case RDX_E_INVALID: return "invalid";
     case RDX_E_NOMEM: return "memory";
     case RDX_E_SETTINGS: return "settings";
+    case RDX_E_DEVICE: return "device";
     }
     return "unknown";
 }

@@ -462,7 +462,7 @@ static rdx_status device_call(const rdx_tex_ctx *c, const rdx_tex_family *fam, c
                                   c->in->n_grey, c->n_levels};
     int code = fam->device_counts(&box, c, j, counts);
     if (code)
-        return rdx_error_set(err, RDX_E_UNSUPPORTED, "%s: CUDA kernel: %s", fam->name, rdx_cuda_error_string(code));
+        return rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA kernel: %s", fam->name, rdx_cuda_error_string(code));
     const int64_t nzr = j->per_slice ? j->z1 - j->z0 : 1;
     for (int k = 0; k < j->n_dir; k++)
         for (int64_t s = 0; s < nzr; s++) {

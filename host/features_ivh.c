@@ -52,7 +52,7 @@ static rdx_status grid_counts(const float *x, size_t n, const ivh_grid *g, rdx_d
     rdx_disc_info bins = grid_bins(g);
     if (device == RDX_DEVICE_CUDA) {
         int code = rdx_cuda_intensity_histogram(x, n, &bins, count);
-        return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "intensity-volume histogram: CUDA counts: %s",
+        return code ? rdx_error_set(err, RDX_E_DEVICE, "intensity-volume histogram: CUDA counts: %s",
                                     rdx_cuda_error_string(code))
                     : RDX_OK;
     }

@@ -200,7 +200,7 @@ static rdx_status peaks_cuda(const rdx_image *img, const rdx_mask *roi, const in
             }
     int code = st ? 0 : rdx_cuda_local_means(box, rn, ch, nch, centre, n, mean);
     if (code)
-        st = rdx_error_set(err, RDX_E_UNSUPPORTED, "local intensity: CUDA local means: %s",
+        st = rdx_error_set(err, RDX_E_DEVICE, "local intensity: CUDA local means: %s",
                            rdx_cuda_error_string(code));
     float max_int = -INFINITY;
     for (size_t i = 0; !st && i < n; i++) {

@@ -681,7 +681,7 @@ static rdx_status point_autocorrelation(const rdx_texture_input *in, int64_t n, 
         return rdx_error_set(err, RDX_E_NOMEM, "morphology: out of memory for Moran's I of %lld voxels",
                              (long long)m);
     if (code)
-        return rdx_error_set(err, RDX_E_UNSUPPORTED, "morphology: CUDA Moran's I pair sums: %s",
+        return rdx_error_set(err, RDX_E_DEVICE, "morphology: CUDA Moran's I pair sums: %s",
                              rdx_cuda_error_string(code));
     totals_finish(&tot, m, moran, geary);
     return RDX_OK;

@@ -177,7 +177,7 @@ static rdx_status device_count(const rdx_nbh_family *f, const rdx_nbh_ctx *c, in
                                   in_plane};
     int code = f->device_count(&d, m);
     if (code)
-        return rdx_error_set(err, RDX_E_UNSUPPORTED, "features_ngtdm.c: CUDA %s counts: %s", f->name,
+        return rdx_error_set(err, RDX_E_DEVICE, "features_ngtdm.c: CUDA %s counts: %s", f->name,
                              rdx_cuda_error_string(code));
     return RDX_OK;
 }

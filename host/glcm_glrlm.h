@@ -110,7 +110,7 @@ static inline size_t rdx_tex_slot(int d, int64_t z)
  * RDX_N_DIR_3D + RDX_N_DIR_2D * dim[2] matrices at rdx_tex_slot (those not
  * needed empty); free with rdx_tex_matrices_free. *pre is NULL when one dense
  * matrix alone exceeds budget: the CPU counts then (its sparse builder does
- * not grow with the grey levels). A kernel error is RDX_E_UNSUPPORTED naming it. */
+ * not grow with the grey levels). A kernel error is RDX_E_DEVICE naming it. */
 rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
                                    uint64_t budget, rdx_counts **pre, rdx_error *err);
 void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz);

@@ -340,7 +340,7 @@ static rdx_status cuda_mesh(const uint8_t *mask, const int64_t dim[3], rdx_mesh 
     rdx_status st = RDX_OK;
     int code = rdx_cuda_mesh_keys(mask, dim, &keys, &n_tri);
     if (code)
-        st = rdx_error_set(err, RDX_E_UNSUPPORTED, "mesh: CUDA marching cubes: %s", rdx_cuda_error_string(code));
+        st = rdx_error_set(err, RDX_E_DEVICE, "mesh: CUDA marching cubes: %s", rdx_cuda_error_string(code));
     else if (n_tri > 0)
         st = build_indexed(keys, n_tri, mesh, err);
     free(keys);

@@ -169,7 +169,7 @@ typedef struct {
  * slice averages are summed in slice order: results do not depend on the
  * thread count. With in->device == RDX_DEVICE_CUDA the matrices are counted
  * by f->device_count instead (identical integers; the features stay on the
- * host); a kernel failure is RDX_E_UNSUPPORTED naming the CUDA error. */
+ * host); a kernel failure is RDX_E_DEVICE naming the CUDA error. */
 rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int distance, int alpha,
                        unsigned aggregations, double *values, rdx_error *err);
 

@@ -123,7 +123,7 @@ rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx
     if (device == RDX_DEVICE_CUDA) {
         int code = rdx_cuda_select_ranks(x, n, ranks, 2 * m, vals);
         if (code)
-            return rdx_error_set(err, RDX_E_UNSUPPORTED, "percentiles: CUDA radix select: %s",
+            return rdx_error_set(err, RDX_E_DEVICE, "percentiles: CUDA radix select: %s",
                                  rdx_cuda_error_string(code));
     } else {
         select_values(x, n, ranks, 2 * m, vals);
@@ -214,7 +214,7 @@ static rdx_status fixed_order_sums(const float *x, size_t n, sum_kind kind, cons
                 out[t] += part[b * (size_t)nt + t];
     }
     free(part);
-    return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "fixed-order sums: CUDA kernel: %s",
+    return code ? rdx_error_set(err, RDX_E_DEVICE, "fixed-order sums: CUDA kernel: %s",
                                 rdx_cuda_error_string(code))
                 : RDX_OK;
 }

@@ -24,7 +24,7 @@ void rdx_select_ranks(float *x, size_t n, const size_t *ranks, size_t m);
 void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out);
 
 /* The same on the CPU (rearranging x) or the CUDA device (radix select,
- * x untouched); identical results. A kernel failure is RDX_E_UNSUPPORTED. */
+ * x untouched); identical results. A kernel failure is RDX_E_DEVICE. */
 rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
                               rdx_error *err);
 

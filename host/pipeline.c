@@ -147,7 +147,7 @@ static rdx_status intensity_histogram(const float *x, size_t n, const rdx_disc_i
         int code = rdx_cuda_intensity_histogram(x, n, info, hist + 1);
         if (code) {
             free(hist);
-            return rdx_error_set(err, RDX_E_UNSUPPORTED, "CUDA intensity histogram: %s",
+            return rdx_error_set(err, RDX_E_DEVICE, "CUDA intensity histogram: %s",
                                  rdx_cuda_error_string(code));
         }
     } else {
@@ -228,7 +228,7 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
     int code = info && device == RDX_DEVICE_CUDA ? rdx_cuda_discretise(b->intensity, b->roi, n, info, b->grey) : 0;
     if (code) {
         box_free(b);
-        return rdx_error_set(err, RDX_E_UNSUPPORTED, "CUDA discretisation: %s", rdx_cuda_error_string(code));
+        return rdx_error_set(err, RDX_E_DEVICE, "CUDA discretisation: %s", rdx_cuda_error_string(code));
     }
     b->in.grey = b->grey;
     b->in.roi = b->roi;

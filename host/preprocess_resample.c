@@ -287,7 +287,7 @@ static rdx_status resample_values(const rdx_grid *g, const float *img, const uin
     if (device == RDX_DEVICE_CUDA) {
         int code = interpolate_cuda(src, g, target, t, out_img, out_mask, threshold);
         if (code)
-            st = rdx_error_set(err, RDX_E_UNSUPPORTED, "resample: CUDA interpolation: %s",
+            st = rdx_error_set(err, RDX_E_DEVICE, "resample: CUDA interpolation: %s",
                                rdx_cuda_error_string(code));
     } else {
         interpolate_cpu(src, target, t, out_img, out_mask, threshold);

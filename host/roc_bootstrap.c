@@ -102,7 +102,7 @@ static size_t device_batch(size_t bytes_per_replicate, size_t n_boot)
 
 static rdx_status device_error(rdx_error *err, int code)
 {
-    return rdx_error_set(err, RDX_E_UNSUPPORTED, "bootstrap: CUDA: %s", rdx_cuda_error_string(code));
+    return rdx_error_set(err, RDX_E_DEVICE, "bootstrap: CUDA: %s", rdx_cuda_error_string(code));
 }
 
 static rdx_status boot_auc_device(const rdx_roc_column *cols, size_t k, const rdx_boot_design *d,

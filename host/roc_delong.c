@@ -115,7 +115,7 @@ static rdx_status covariance(const double *v, size_t k, size_t m, rdx_device dev
     for (size_t e = 0; !code && e < k * k; e++)
         out->cov[e] = cov_from_sums(s[e], s[k * k + e], out->n_pos, out->n_neg);
     free(s);
-    return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "delong: CUDA: %s", rdx_cuda_error_string(code))
+    return code ? rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s", rdx_cuda_error_string(code))
                 : RDX_OK;
 }
 
@@ -174,7 +174,7 @@ rdx_status rdx_delong_compute_on(const rdx_roc_column *cols, size_t k, rdx_devic
     else
         for (size_t c = 0; c < k; c++)
             rdx_roc_placements(&cols[c], place + c * n);
-    rdx_status st = code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "delong: CUDA: %s",
+    rdx_status st = code ? rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s",
                                          rdx_cuda_error_string(code))
                          : rdx_delong_from_placements(cols, k, place, device, out, err);
     free(place);

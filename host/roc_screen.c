@@ -156,7 +156,7 @@ static rdx_status batch_placements(const rdx_roc_column *batch, size_t k, size_t
 {
     if (device == RDX_DEVICE_CUDA) {
         int code = rdx_cuda_roc_placements(batch, k, place);
-        return code ? rdx_error_set(err, RDX_E_UNSUPPORTED, "screen: CUDA: %s",
+        return code ? rdx_error_set(err, RDX_E_DEVICE, "screen: CUDA: %s",
                                     rdx_cuda_error_string(code))
                     : RDX_OK;
     }

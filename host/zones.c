@@ -658,7 +658,7 @@ static rdx_status device_zones(const rdx_texture_input *in, int linkage, int use
         code = rdx_cuda_zones_label(in->dim, in->grey, linkage, in_plane, dist, NULL, z, n);
     free(dist);
     if (code)
-        return rdx_error_set(err, RDX_E_UNSUPPORTED, "%s: CUDA zone labelling: %s", fam,
+        return rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA zone labelling: %s", fam,
                              rdx_cuda_error_string(code));
     return RDX_OK;
 }

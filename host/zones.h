@@ -98,7 +98,7 @@ enum { RDX_ZAGG_2D, RDX_ZAGG_2_5D, RDX_ZAGG_3D, RDX_ZAGG_COUNT };
  * results are combined in slice order, so they do not depend on the thread
  * count. With in->device RDX_DEVICE_CUDA the distance maps and the zones (of
  * every slice at once for 2D) come from the kernels of kernels.h and give the
- * same matrices; a kernel failure returns RDX_E_UNSUPPORTED naming it. */
+ * same matrices; a kernel failure returns RDX_E_DEVICE naming it. */
 rdx_status rdx_zone_family(const rdx_texture_input *in, const rdx_texture *t, int use_distance,
                            const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err);
 

@@ -164,6 +164,18 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
         if (($3 == "nan") != ($6 == "nan") || d > 1e-9 * (m > 1e-300 ? m : 1e-300)) { print $2, $3, $6; bad = 1 }
         n++ } END { exit bad || n < 100 }' && ok || bad "cpu vs cuda outputs differ for $1"
   done
+  # A full device (the emulator refusing every allocation): with --device auto the case is
+  # computed again on the CPU, said on stderr, and gives the CPU's numbers exactly; with
+  # --device cuda the case fails naming the device error.
+  SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" extract --image "$IMG" --mask "$MASK" --settings "$SET" \
+    --out "$T/full.csv" 2>"$T/err" && ok || bad "auto with a full device: exit $?"
+  grep -q "out of memory; computing it on the CPU" "$T/err" && ok || bad "auto fallback not reported: $(cat "$T/err")"
+  "$RDX" extract --device cpu --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/cpu.csv" -q
+  cmp -s "$T/full.csv" "$T/cpu.csv" && ok || bad "auto fallback differs from the CPU run"
+  SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" extract --device cuda --image "$IMG" --mask "$MASK" --settings "$SET" \
+    --out "$T/full.csv" 2>"$T/err"
+  rc=$?
+  [ $rc -eq 3 ] && grep -q "CUDA.*out of memory" "$T/err" && ok || bad "cuda with a full device: exit $rc, $(cat "$T/err")"
 fi
 
 echo "cli_extract: $pass passed, $fail failed"

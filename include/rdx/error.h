@@ -19,7 +19,8 @@ typedef enum {
     RDX_E_EMPTY_ROI = 5,   /* no voxel in the ROI (also after re-segmentation) */
     RDX_E_INVALID = 6,     /* bad values: NaN/Inf voxels, bad settings values, bad arguments */
     RDX_E_NOMEM = 7,       /* allocation failed or would exceed the memory limit */
-    RDX_E_SETTINGS = 8     /* settings file missing, unparsable or with unknown keys */
+    RDX_E_SETTINGS = 8,    /* settings file missing, unparsable or with unknown keys */
+    RDX_E_DEVICE = 9       /* the CUDA device failed: out of device memory, driver or kernel error */
 } rdx_status;
 
 #define RDX_ERROR_MSG_LEN 1024

@@ -18,7 +18,7 @@
  * and screening (rdx_screen_on) also run on a CUDA device (kernels/roc.cu) with
  * results identical to the CPU's: the device computes the integer counts,
  * placements and fixed-order sums, the host the rest with the same code. A
- * device failure is RDX_E_UNSUPPORTED naming the CUDA error. */
+ * device failure is RDX_E_DEVICE naming the CUDA error. */
 #ifndef RDX_ROC_H
 #define RDX_ROC_H
 

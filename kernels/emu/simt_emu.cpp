@@ -506,10 +506,22 @@ cudaError_t record(cudaError_t err)
 
 extern "C" {
 
+/* SIMT_DEVICE_MEMORY_MB, when set, is the largest allocation the emulated
+ * device grants: tests use it to exercise the out-of-device-memory paths. */
+static size_t device_memory_limit(void)
+{
+    const char *s = std::getenv("SIMT_DEVICE_MEMORY_MB");
+    return s && *s ? (size_t)std::strtoull(s, nullptr, 10) << 20 : SIZE_MAX;
+}
+
 cudaError_t cudaMalloc(void **p, size_t size)
 {
     if (!p)
         return record(cudaErrorInvalidValue);
+    if (size > device_memory_limit()) {
+        *p = nullptr;
+        return record(cudaErrorMemoryAllocation);
+    }
     *p = std::aligned_alloc(256, (size + 255) / 256 * 256 + (size == 0) * 256);
     return record(*p ? cudaSuccess : cudaErrorMemoryAllocation);
 }

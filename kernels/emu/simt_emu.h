@@ -18,7 +18,9 @@
  *   schedule-dependent byte at each block start so that reads of unwritten
  *   shared memory show up the same way.
  * - __shared__ is static thread_local: one copy per host thread, shared by the
- *   block's fibers. Device memory is host memory (cudaMalloc is malloc).
+ *   block's fibers. Device memory is host memory (cudaMalloc is malloc);
+ *   SIMT_DEVICE_MEMORY_MB=N makes cudaMalloc refuse allocations above N MiB
+ *   (cudaErrorMemoryAllocation), to test what happens when a device is full.
  * C++17 only; code tests SIMT_EMU, never __CUDA_ARCH__. */
 #ifndef RDX_SIMT_EMU_H
 #define RDX_SIMT_EMU_H
