@@ -60,7 +60,7 @@ for c in $cases; do
     out=$("$B/bench_extract_mem" "$img" "$mask" "$T/f3d.yaml" 20 "$dev")
     u=$(util_stop "$dev")
     set -- $out
-    printf '%-16s %-6s %10s %8.3f %12.4f %10s %8s\n' "$name" "$dev" "${10}" "$2" "$4" "$6" "$u"
+    printf '%-16s %-6s %10s %8.3f %12.4f %10s %8s\n' "$name" "$dev" "$8" "$2" "$4" "$6" "$u"
   done
 done
 
