@@ -19,7 +19,7 @@ Needs numpy, SimpleITK and pyradiomics. PyRadiomics 3.0.1 builds from source and
 requirements present first:
   pip install numpy SimpleITK pywavelets pykwalify six versioneer
   pip install --no-build-isolation pyradiomics"""
-import argparse, os, re, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -133,6 +133,7 @@ def main():
         print(f"  ROI {n_roi} voxels; image {n_vox} voxels = {f32:.0f} MiB as float32; "
               f"RSS bound 3 x {f32:.0f} + 256 = {3 * f32 + 256:.0f} MiB "
               f"(rdx compute s = wall: reading included)")
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
