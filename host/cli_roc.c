@@ -60,7 +60,8 @@ static const char *roc_usage =
     "  --json FILE           write all results as JSON\n"
     "  --threads N           OpenMP threads (results do not depend on it)\n"
     "  --device D            cpu, cuda or auto (default): where the bootstrap, DeLong and\n"
-    "                        screening run; auto takes a CUDA device when there is one.\n"
+    "                        screening run; auto takes a CUDA device when there is one,\n"
+    "                        and the CPU when the device fails (out of memory, driver).\n"
     "                        Results are identical on every device.\n"
     "  -h, --help            this text\n"
     "\n"
@@ -89,6 +90,7 @@ typedef struct {
     size_t n_boot, top;
     uint64_t seed;
     rdx_device device;      /* resolved from device_name */
+    int device_auto;        /* --device auto: a device failure falls back on the CPU */
     char device_text[512];  /* which device ran, for stderr and the JSON */
 } roc_args;
 
@@ -915,6 +917,19 @@ static void print_table(const roc_args *a, const roc_data *d, const roc_result *
         }
 }
 
+/* With --device auto, after a device failure (st): says so and fills *cpu
+ * with a's arguments on the CPU; 1 when the computation is to run again there. */
+static int cpu_instead(const roc_args *a, rdx_status st, const rdx_error *err, roc_args *cpu)
+{
+    if (st != RDX_E_DEVICE || !a->device_auto)
+        return 0;
+    fprintf(stderr, "rdx roc: %s; computing on the CPU (--device auto)\n", err->msg);
+    *cpu = *a;
+    cpu->device = RDX_DEVICE_CPU;
+    snprintf(cpu->device_text, sizeof cpu->device_text, "cpu (after a CUDA device failure)");
+    return 1;
+}
+
 static int run_csv(const roc_args *a)
 {
     rdx_error err;
@@ -924,7 +939,13 @@ static int run_csv(const roc_args *a)
         return RDX_EXIT_INPUT;
     }
     roc_result r;
+    roc_args cpu;
     rdx_status st = analyse(a, &d, &r, &err);
+    if (cpu_instead(a, st, &err, &cpu)) {
+        roc_result_free(&r);
+        a = &cpu;
+        st = analyse(a, &d, &r, &err);
+    }
     int rc = RDX_EXIT_OK;
     if (st != RDX_OK) {
         fprintf(stderr, "rdx roc: %s\n", err.msg);
@@ -1101,8 +1122,14 @@ static int run_screen(const roc_args *a)
         st = match_cases(ol, t.n_rows, &s, &err);
     if (st == RDX_OK)
         st = check_classes(s.labels, s.n, a->store, a->truth, a->positive, &err);
+    roc_args cpu;
     if (st == RDX_OK)
         st = screen_compute(a, &s, &err);
+    if (cpu_instead(a, st, &err, &cpu)) {
+        free(s.rows);
+        a = &cpu;
+        st = screen_compute(a, &s, &err);
+    }
     int rc = RDX_EXIT_OK;
     if (st != RDX_OK) {
         fprintf(stderr, "rdx roc: %s\n", err.msg);
@@ -1129,6 +1156,7 @@ static int select_device(roc_args *a)
         fprintf(stderr, "rdx roc: %s\n", err.msg);
         return RDX_EXIT_USAGE;
     }
+    a->device_auto = a->device == RDX_DEVICE_AUTO;
     if (rdx_device_select(a->device, &a->device, a->device_text, sizeof a->device_text, &err) != RDX_OK) {
         fprintf(stderr, "rdx roc: %s\n", err.msg);
         return RDX_EXIT_INPUT;

@@ -153,6 +153,25 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
   "$RDX_EMU_CLI" "${SCREEN[@]}" --device cuda --json "$T/emu.json" >/dev/null 2>&1
   "$RDX" "${SCREEN[@]}" --device cpu --json "$T/cpu.json" >/dev/null 2>&1
   same_json "$T/emu.json" "$T/cpu.json" "screening, emulated CUDA vs CPU"
+  # A full device (every allocation refused): auto reruns on the CPU, says so on stderr and in
+  # the JSON's device, with the CPU's numbers; cuda fails naming the device error.
+  full_device() {
+    local name=$1; shift
+    SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" "$@" --json "$T/emu.json" >/dev/null 2>"$T/err" \
+      && grep -q "out of memory; computing on the CPU" "$T/err" && ok || bad "$name, auto fallback: $(cat "$T/err")"
+    "$RDX" "$@" --device cpu --json "$T/cpu.json" >/dev/null 2>&1
+    python3 -c "
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+da, db = a['settings'].pop('device'), b['settings'].pop('device')
+sys.exit(0 if 'after a CUDA device failure' in da and a == b else 1)
+" "$T/emu.json" "$T/cpu.json" && ok || bad "$name: fallback JSON differs from the CPU's"
+    SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" "$@" --device cuda >/dev/null 2>"$T/err"
+    local rc=$?
+    [ $rc -eq 3 ] && grep -q "out of memory" "$T/err" && ok || bad "$name, cuda with a full device: exit $rc"
+  }
+  full_device "aSAH" "${ROC[@]}" --bootstrap 200 --seed 7
+  full_device "screening" "${SCREEN[@]}"
 fi
 
 echo "cli_roc: $pass passed, $fail failed"
