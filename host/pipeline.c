@@ -108,18 +108,41 @@ static rdx_status prepare_grid(const rdx_settings *s, rdx_device device, work_se
     return RDX_OK;
 }
 
-/* ROI intensities in index order; *out owned by the caller. */
+/* ROI intensities in index order; *out owned by the caller. Slices are
+ * counted, then copied, in parallel: each slice writes its own stretch. */
 static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **out, size_t *n,
                              rdx_error *err)
 {
-    size_t total = rdx_grid_count(&img->grid), k = 0;
-    *n = rdx_mask_count(m);
+    const size_t nz = (size_t)img->grid.dim[2], plane = (size_t)img->grid.dim[0] * (size_t)img->grid.dim[1];
+    size_t *start = malloc((nz + 1) * sizeof *start);
+    *n = 0;
+    *out = NULL;
+    if (!start)
+        return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu slices", nz);
+    start[0] = 0;
+#pragma omp parallel for schedule(static)
+    for (size_t z = 0; z < nz; z++) {
+        size_t c = 0;
+        for (size_t i = z * plane; i < (z + 1) * plane; i++)
+            c += m->data[i] != 0;
+        start[z + 1] = c;
+    }
+    for (size_t z = 0; z < nz; z++)
+        start[z + 1] += start[z];
+    *n = start[nz];
     *out = malloc((*n ? *n : 1) * sizeof **out);
-    if (!*out)
+    if (!*out) {
+        free(start);
         return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu ROI voxels", *n);
-    for (size_t i = 0; i < total; i++)
-        if (m->data[i])
-            (*out)[k++] = img->data[i];
+    }
+#pragma omp parallel for schedule(static)
+    for (size_t z = 0; z < nz; z++) {
+        size_t k = start[z];
+        for (size_t i = z * plane; i < (z + 1) * plane; i++)
+            if (m->data[i])
+                (*out)[k++] = img->data[i];
+    }
+    free(start);
     return RDX_OK;
 }
 
@@ -188,17 +211,27 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
                             rdx_error *err)
 {
     const int64_t *d = w->image.grid.dim;
-    int64_t lo[3] = {d[0], d[1], d[2]}, hi[3] = {-1, -1, -1};
+    /* The mask's bounding box, row by row (minima and maxima: the same whatever the threads). */
+    int64_t lo0 = d[0], lo1 = d[1], lo2 = d[2], hi0 = -1, hi1 = -1, hi2 = -1;
+#pragma omp parallel for schedule(static) reduction(min : lo0, lo1, lo2) reduction(max : hi0, hi1, hi2)
     for (int64_t z = 0; z < d[2]; z++)
-        for (int64_t y = 0; y < d[1]; y++)
-            for (int64_t x = 0; x < d[0]; x++)
-                if (w->morph.data[x + d[0] * (y + d[1] * z)]) {
-                    int64_t c[3] = {x, y, z};
-                    for (int a = 0; a < 3; a++) {
-                        lo[a] = c[a] < lo[a] ? c[a] : lo[a];
-                        hi[a] = c[a] > hi[a] ? c[a] : hi[a];
-                    }
-                }
+        for (int64_t y = 0; y < d[1]; y++) {
+            const uint8_t *row = w->morph.data + d[0] * (y + d[1] * z);
+            int64_t first = 0, last = d[0] - 1;
+            while (first < d[0] && !row[first])
+                first++;
+            if (first == d[0])
+                continue;
+            while (!row[last])
+                last--;
+            lo0 = first < lo0 ? first : lo0;
+            hi0 = last > hi0 ? last : hi0;
+            lo1 = y < lo1 ? y : lo1;
+            hi1 = y > hi1 ? y : hi1;
+            lo2 = z < lo2 ? z : lo2;
+            hi2 = z > hi2 ? z : hi2;
+        }
+    const int64_t lo[3] = {lo0, lo1, lo2}, hi[3] = {hi0, hi1, hi2};
     memset(b, 0, sizeof *b);
     for (int a = 0; a < 3; a++) {
         b->in.dim[a] = hi[a] - lo[a] + 1;

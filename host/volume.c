@@ -96,6 +96,7 @@ rdx_status rdx_grid_check_same(const rdx_grid *a, const char *path_a, const rdx_
 size_t rdx_mask_count(const rdx_mask *m)
 {
     size_t n = rdx_grid_count(&m->grid), c = 0;
+#pragma omp parallel for reduction(+ : c) schedule(static) if (n > ((size_t)1 << 20))
     for (size_t i = 0; i < n; i++)
         c += m->data[i] != 0;
     return c;
