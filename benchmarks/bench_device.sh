@@ -13,7 +13,7 @@
 # during the GPU rows nvidia-smi samples the GPU utilisation (mean reported).
 # Without a device the script prints 'no GPU available' and the CPU rows.
 # Usage: benchmarks/bench_device.sh [build-dir]   (default build; needs bench_extract_mem,
-# bench_roc_auc and rdx built there, python3 with numpy)
+# bench_roc_auc and rdx built there, python3 with numpy and SimpleITK)
 set -eu
 cd "$(dirname "$0")/.."
 B=${1:-build}
@@ -85,36 +85,14 @@ done
 
 echo
 echo "3. synthetic 512 x 512 x 300 CT, 20M-voxel ROI, every family, 64 bins (whole rdx extract)"
-python3 - "$T" <<'EOF'
-import sys, numpy as np, gzip, struct
-# A NIfTI-1 file written by hand (numpy only): int16 CT and uint8 mask, 0.8 x 0.8 x 1 mm.
-def write(path, arr, code, bitpix):
-    nz, ny, nx = arr.shape
-    h = bytearray(348)
-    struct.pack_into("<i", h, 0, 348)
-    struct.pack_into("<8h", h, 40, 3, nx, ny, nz, 1, 1, 1, 1)
-    struct.pack_into("<hh", h, 70, code, bitpix)
-    struct.pack_into("<8f", h, 76, 1, 0.8, 0.8, 1.0, 1, 1, 1, 1)
-    struct.pack_into("<f", h, 108, 352)
-    struct.pack_into("<f", h, 112, 1.0)
-    h[344:348] = b"n+1\0"
-    with open(path, "wb") as f:
-        f.write(bytes(h) + b"\0" * 4 + arr.tobytes())
-nx, ny, nz = 512, 512, 300
-rng = np.random.default_rng(1)
-z, y, x = np.ogrid[:nz, :ny, :nx]
-roi = ((x - 255.5) / 200.0) ** 2 + ((y - 255.5) / 200.0) ** 2 + ((z - 149.5) / 120.0) ** 2 <= 1.0
-img = rng.normal(-700, 150, size=(nz, ny, nx)).astype(np.int16)
-img[roi] = rng.normal(40, 120, size=int(roi.sum())).astype(np.int16)
-write(sys.argv[1] + "/big.nii", img, 4, 16)
-write(sys.argv[1] + "/big_mask.nii", roi.astype(np.uint8), 2, 8)
-EOF
+# The synthetic case of bench_extract.py (needs numpy and SimpleITK).
+python3 -c "import sys; sys.path.insert(0, 'benchmarks'); import bench_extract; bench_extract.synthetic_case(sys.argv[1])" "$T"
 printf 'texture: {aggregation: [3D]}\ndiscretisation: {method: fixed_bin_number, bin_number: 64}\n' >"$T/big.yaml"
 printf '%-6s %8s %8s\n' device wall_s gpu_util
 for dev in $devices; do
   util_start "$dev"
   t0=$(date +%s%N)
-  "$B/rdx" extract --image "$T/big.nii" --mask "$T/big_mask.nii" --settings "$T/big.yaml" --out "$T/big.csv" \
+  "$B/rdx" extract --image "$T/image.nii.gz" --mask "$T/mask.nii.gz" --settings "$T/big.yaml" --out "$T/big.csv" \
     --device "$dev" -q
   t1=$(date +%s%N)
   u=$(util_stop "$dev")

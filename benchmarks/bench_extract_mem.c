@@ -10,22 +10,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "rdx/rdx.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int fail(const rdx_error *err)
-{
-    fprintf(stderr, "bench_extract_mem: %s\n", err->msg);
-    return 1;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -42,24 +29,24 @@ int main(int argc, char **argv)
     if (repeat < 1 || rdx_settings_load(argv[3], &s, &err) ||
         rdx_device_parse(argc == 6 ? argv[5] : "cpu", &device, &err) ||
         rdx_device_select(device, &device, device_text, sizeof device_text, &err))
-        return repeat < 1 ? 2 : fail(&err);
+        return repeat < 1 ? 2 : bench_fail("bench_extract_mem", &err);
 
     rdx_image img;
     rdx_mask mask;
-    double t0 = now();
+    double t0 = bench_now();
     if (rdx_image_read(argv[1], &img, &err) || rdx_mask_read(argv[2], s.label, &mask, &err))
-        return fail(&err);
-    double read_s = now() - t0;
+        return bench_fail("bench_extract_mem", &err);
+    double read_s = bench_now() - t0;
 
     double *values = malloc(RDX_F_COUNT * sizeof *values);
     /* One run first: it starts the CUDA context and warms the caches. */
     if (!values || rdx_extract_case(&img, &mask, &s, device, argv[1], values, &err))
-        return fail(&err);
-    t0 = now();
+        return bench_fail("bench_extract_mem", &err);
+    t0 = bench_now();
     for (long r = 0; r < repeat; r++)
         if (rdx_extract_case(&img, &mask, &s, device, argv[1], values, &err))
-            return fail(&err);
-    double compute_s = (now() - t0) / (double)repeat;
+            return bench_fail("bench_extract_mem", &err);
+    double compute_s = (bench_now() - t0) / (double)repeat;
     printf("read_s %.6f compute_s %.6f cases_per_s %.2f roi_voxels %zu device %s\n", read_s, compute_s,
            1.0 / compute_s, rdx_mask_count(&mask), device_text);
     free(values);

@@ -8,23 +8,10 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "rdx/roc.h"
+#include "bench_util.h"
 #include "table_csv.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int fail(const rdx_error *err)
-{
-    fprintf(stderr, "bench_roc_auc: %s\n", err->msg);
-    return 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -38,18 +25,18 @@ int main(int argc, char **argv)
     char device_text[256];
     if (rdx_device_parse(argc == 4 ? argv[3] : "cpu", &device, &err) ||
         rdx_device_select(device, &device, device_text, sizeof device_text, &err))
-        return fail(&err);
+        return bench_fail("bench_roc_auc", &err);
     rdx_csv t;
     size_t c_truth, c_score;
     if (rdx_csv_read(argv[1], &t, &err) || rdx_csv_column(&t, "truth", &c_truth, &err) ||
         rdx_csv_column(&t, "score", &c_score, &err))
-        return fail(&err);
+        return bench_fail("bench_roc_auc", &err);
     double *score = malloc(t.n_rows * sizeof *score), *reps = malloc(n_boot * sizeof *reps);
     uint8_t *label = malloc(t.n_rows);
     double truth;
     for (size_t r = 0; r < t.n_rows; r++)
         if (rdx_csv_number(&t, r, c_truth, &truth, &err) || rdx_csv_number(&t, r, c_score, &score[r], &err))
-            return fail(&err);
+            return bench_fail("bench_roc_auc", &err);
         else
             label[r] = truth == 1;
 
@@ -58,16 +45,16 @@ int main(int argc, char **argv)
     rdx_boot_interval iv;
     if (rdx_roc_column_init(&c, score, label, t.n_rows, RDX_ROC_HIGHER, RDX_NAN_ERROR, &err) ||
         rdx_boot_design_init(&d, label, t.n_rows, 1, 1, &err))
-        return fail(&err);
+        return bench_fail("bench_roc_auc", &err);
     d.device = device;
     /* The first CUDA call starts the device context (a one-off cost of a process, not of the bootstrap). */
     if (device == RDX_DEVICE_CUDA && rdx_boot_auc(&c, 1, &d, n_boot < 1000 ? n_boot : 1000, reps, &err))
-        return fail(&err);
-    double t0 = now();
+        return bench_fail("bench_roc_auc", &err);
+    double t0 = bench_now();
     if (rdx_boot_auc(&c, 1, &d, n_boot, reps, &err) ||
         rdx_boot_ci(reps, n_boot, rdx_roc_auc(&c), NULL, 0, 0.95, &iv, &err))
-        return fail(&err);
-    double seconds = now() - t0;
+        return bench_fail("bench_roc_auc", &err);
+    double seconds = bench_now() - t0;
 
     printf("rdx auc %.10f ci %.6f %.6f seconds %.6f device %s\n", rdx_roc_auc(&c), iv.percentile[0],
            iv.percentile[1], seconds, device_text);

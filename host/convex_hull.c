@@ -15,6 +15,7 @@
  * volume, area or diameter. The visibility tests of large hulls and the
  * diameter use OpenMP; neither result depends on the order of the threads. */
 #include "convex_hull.h"
+#include "grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,12 +34,14 @@ typedef struct {
     const int32_t *p;
     hull_face *f;
     uint8_t *visible; /* per face slot, during one insertion */
-    int32_t n_f, cap_f;
+    int32_t n_f;
+    int64_t cap_f;
     int32_t *free_slot; /* slots of removed faces, reused first */
     int32_t n_free;
     int32_t *start;     /* per point: new face whose horizon edge starts there, or -1 */
     int32_t *hz;        /* horizon: 3 per edge (a, b, outside face) */
-    int32_t n_hz, cap_hz;
+    int32_t n_hz;
+    int64_t cap_hz;
 } builder;
 
 /* (b - a) x (c - a) . (d - a): > 0 when d is on the outer side of the
@@ -216,21 +219,6 @@ static int32_t candidates(const int32_t *p, int32_t n, const point_box *box, int
     return m;
 }
 
-static int grow(void **ptr, int32_t *cap, int32_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 1;
-    int32_t c = *cap ? *cap : 64;
-    while (c < need)
-        c = c > INT32_MAX / 2 ? INT32_MAX : 2 * c;
-    void *q = realloc(*ptr, (size_t)c * elem);
-    if (!q)
-        return 0;
-    *ptr = q;
-    *cap = c;
-    return 1;
-}
-
 /* A face slot (a removed face's, else a new one); -1 when out of memory. */
 static int32_t new_face(builder *b, int32_t v0, int32_t v1, int32_t v2)
 {
@@ -238,8 +226,8 @@ static int32_t new_face(builder *b, int32_t v0, int32_t v1, int32_t v2)
     if (b->n_free > 0) {
         s = b->free_slot[--b->n_free];
     } else {
-        int32_t cap = b->cap_f;
-        if (!grow((void **)&b->f, &b->cap_f, b->n_f + 1, sizeof *b->f))
+        int64_t cap = b->cap_f;
+        if (!rdx_grow((void **)&b->f, &b->cap_f, b->n_f + 1, sizeof *b->f))
             return -1;
         if (b->cap_f != cap) {
             uint8_t *vis = realloc(b->visible, (size_t)b->cap_f);
@@ -321,7 +309,7 @@ static int insert_point(builder *b, int32_t q)
         hull_face *f = &b->f[s];
         for (int i = 0; i < 3; i++)
             if (!b->visible[f->nb[i]]) {
-                if (!grow((void **)&b->hz, &b->cap_hz, 3 * (b->n_hz + 1), sizeof *b->hz))
+                if (!rdx_grow((void **)&b->hz, &b->cap_hz, 3 * (b->n_hz + 1), sizeof *b->hz))
                     return 0;
                 int32_t *h = b->hz + 3 * b->n_hz++;
                 h[0] = f->v[i], h[1] = f->v[(i + 1) % 3], h[2] = f->nb[i];

@@ -20,6 +20,7 @@
  * (tested in kernels/test_kernel_morphology.cpp). */
 #include "mesh.h"
 
+#include "grow.h"
 #include "kernels.h"
 #include "marching_cubes.h"
 
@@ -107,28 +108,12 @@ static rdx_status walk_init(layer_walk *w, const int64_t dim[3], rdx_error *err)
     return RDX_OK;
 }
 
-/* Doubles *cap (from 1024) until it holds need items of size elem. */
-static int grow(int32_t **p, int64_t *cap, int64_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 1;
-    int64_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    int32_t *q = realloc(*p, (size_t)c * elem);
-    if (!q)
-        return 0;
-    *p = q;
-    *cap = c;
-    return 1;
-}
-
 /* Appends vertex (x, y, z) (lattice) and returns its number, or -1 when out
  * of memory or of 32-bit numbers. */
 static int32_t add_vertex(layer_walk *w, rdx_mesh *mesh, int64_t x, int64_t y, int64_t z)
 {
     if (mesh->n_vertices == INT32_MAX ||
-        !grow(&mesh->vertex, &w->cap_vertices, mesh->n_vertices + 1, 3 * sizeof(int32_t)))
+        !rdx_grow((void **)&mesh->vertex, &w->cap_vertices, mesh->n_vertices + 1, 3 * sizeof(int32_t)))
         return -1;
     int32_t *v = mesh->vertex + 3 * (size_t)mesh->n_vertices;
     v[0] = (int32_t)x, v[1] = (int32_t)y, v[2] = (int32_t)z;
@@ -212,7 +197,7 @@ static int emit_triangles(layer_walk *w, rdx_mesh *mesh)
                                      [a[i + 1] | b[i + 1] << 1 | c[i + 1] << 2 | d[i + 1] << 3];
             if (cs == 0 || cs == 255)
                 continue;
-            if (!grow(&mesh->triangle, &w->cap_triangles, 3 * (mesh->n_triangles + 5), sizeof(int32_t)))
+            if (!rdx_grow((void **)&mesh->triangle, &w->cap_triangles, 3 * (mesh->n_triangles + 5), sizeof(int32_t)))
                 return 0;
             const int8_t *tri = RDX_MC_TRI_TABLE[cs];
             int32_t *out = mesh->triangle + 3 * mesh->n_triangles;

@@ -3,26 +3,11 @@
 # runs, and every kind of bad input (a real broken file each): one clear line
 # naming the file, a non-zero exit, and in a manifest run the other cases complete.
 set -u
-RDX=${RDX_CLI:-build/rdx}
-SRC=${RDX_SOURCE_DIR:-.}
+source "$(dirname "$0")/lib_cli.sh"
 D=$SRC/datasets
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 SET=$D/settings/ibsi_digital_phantom.yaml
 IMG=$D/ibsi_digital_phantom/image.nii.gz
 MASK=$D/ibsi_digital_phantom/mask.nii.gz
-
-# expect_error NAME EXIT PATTERN -- rdx args...: exit code and one stderr line naming the problem.
-expect_error() {
-  local name=$1 code=$2 pattern=$3; shift 4
-  "$RDX" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "$name: exit $rc, want $code ($(head -c 300 "$T/err"))"; return; fi
-  if grep -q -- "$pattern" "$T/err"; then ok; else bad "$name: stderr lacks '$pattern': $(cat "$T/err")"; fi
-}
 
 # --- good single case to CSV: the header and a value checked against the IBSI table
 "$RDX" extract --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/dp.csv" -q

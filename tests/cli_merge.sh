@@ -5,23 +5,8 @@
 # cases are copied as failed; stores that differ, missing files and usage
 # errors are refused with the output left unchanged.
 set -u
-RDX=${RDX_CLI:-build/rdx}
-SRC=${RDX_SOURCE_DIR:-.}
+source "$(dirname "$0")/lib_cli.sh"
 D=$(cd "$SRC/datasets" && pwd) # absolute: the manifests live in a temporary folder
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect_error NAME EXIT PATTERN -- rdx args...: exit code and a stderr line naming the problem.
-expect_error() {
-  local name=$1 code=$2 pattern=$3; shift 4
-  "$RDX" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "$name: exit $rc, want $code ($(head -c 300 "$T/err"))"; return; fi
-  if grep -q -- "$pattern" "$T/err"; then ok; else bad "$name: stderr lacks '$pattern': $(cat "$T/err")"; fi
-}
 
 # Quick settings: three families, fixed bin size 25.
 printf 'families: [intensity_statistics, intensity_histogram, glcm]\ndiscretisation: {method: fixed_bin_size, bin_width: 25}\n' \

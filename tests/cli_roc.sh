@@ -4,23 +4,8 @@
 # counts, every kind of bad input (exit code and a message naming the problem),
 # and feature screening of an HDF5 store written with h5py.
 set -u
-RDX=${RDX_CLI:-build/rdx}
-SRC=${RDX_SOURCE_DIR:-.}
+source "$(dirname "$0")/lib_cli.sh"
 CSV=$SRC/datasets/roc/aSAH.csv
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect_error NAME EXIT PATTERN -- rdx args...
-expect_error() {
-  local name=$1 code=$2 pattern=$3; shift 4
-  "$RDX" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "$name: exit $rc, want $code ($(head -c 300 "$T/err"))"; return; fi
-  if grep -q -- "$pattern" "$T/err"; then ok; else bad "$name: stderr lacks '$pattern': $(cat "$T/err")"; fi
-}
 
 # check NAME PYTHON-EXPRESSION: evaluated with d = the JSON document of $T/r.json.
 check() {
