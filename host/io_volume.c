@@ -215,8 +215,7 @@ static rdx_status check_finite(const rdx_image *img, const char *path, rdx_error
     return RDX_OK;
 }
 
-/* Read path as a float32 image checked for NaN/Inf. */
-static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
+rdx_status rdx_image_read(const char *path, rdx_image *out, rdx_error *err)
 {
     rdx_io_volume v;
     memset(out, 0, sizeof *out);
@@ -230,10 +229,6 @@ static rdx_status read_float(const char *path, rdx_image *out, rdx_error *err)
     return st;
 }
 
-rdx_status rdx_image_read(const char *path, rdx_image *out, rdx_error *err)
-{
-    return read_float(path, out, err);
-}
 
 /* Mask of unscaled integer labels, straight from the stored type. */
 #define LABEL_LOOP(T)                                                          \

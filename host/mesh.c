@@ -348,12 +348,15 @@ rdx_status rdx_mesh_from_mask(const uint8_t *mask, const int64_t dim[3], rdx_mes
     return rdx_mesh_from_mask_on(mask, dim, RDX_DEVICE_CPU, mesh, err);
 }
 
-/* Lattice coordinates of triangle corner k of triangle t, relative to o. */
-static void corner(const rdx_mesh *mesh, int64_t t, int k, const int64_t o[3], int64_t p[3])
+/* Lattice coordinates of the three corners a, b, c of triangle t, relative to o. */
+static void corners(const rdx_mesh *mesh, int64_t t, const int64_t o[3], int64_t a[3], int64_t b[3], int64_t c[3])
 {
-    const int32_t *v = mesh->vertex + 3 * mesh->triangle[3 * t + k];
-    for (int a = 0; a < 3; a++)
-        p[a] = v[a] - o[a];
+    int64_t *p[3] = {a, b, c};
+    for (int k = 0; k < 3; k++) {
+        const int32_t *v = mesh->vertex + 3 * mesh->triangle[3 * t + k];
+        for (int x = 0; x < 3; x++)
+            p[k][x] = v[x] - o[x];
+    }
 }
 
 double rdx_mesh_volume(const rdx_mesh *mesh, const double spacing[3])
@@ -368,9 +371,7 @@ double rdx_mesh_volume(const rdx_mesh *mesh, const double spacing[3])
     double six_v = 0.0;
     for (int64_t t = 0; t < mesh->n_triangles; t++) {
         int64_t a[3], b[3], c[3];
-        corner(mesh, t, 0, o, a);
-        corner(mesh, t, 1, o, b);
-        corner(mesh, t, 2, o, c);
+        corners(mesh, t, o, a, b, c);
         six_v += (double)(a[0] * (b[1] * c[2] - b[2] * c[1]) + a[1] * (b[2] * c[0] - b[0] * c[2]) +
                           a[2] * (b[0] * c[1] - b[1] * c[0]));
     }
@@ -384,9 +385,7 @@ double rdx_mesh_area(const rdx_mesh *mesh, const double spacing[3])
     double area = 0.0;
     for (int64_t t = 0; t < mesh->n_triangles; t++) {
         int64_t a[3], b[3], c[3];
-        corner(mesh, t, 0, o, a);
-        corner(mesh, t, 1, o, b);
-        corner(mesh, t, 2, o, c);
+        corners(mesh, t, o, a, b, c);
         double u[3], v[3];
         for (int k = 0; k < 3; k++) {
             u[k] = (double)(b[k] - a[k]) * (0.5 * spacing[k]);
