@@ -108,15 +108,35 @@ static rdx_status prepare_grid(const rdx_settings *s, rdx_device device, work_se
     return RDX_OK;
 }
 
-/* ROI intensities in index order; *out owned by the caller. Slices are
- * counted, then copied, in parallel: each slice writes its own stretch. */
-static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **out, size_t *n,
+/* Range and integrality of a stretch of ROI intensities (they decide the discretisation). */
+typedef struct {
+    double mn, mx;
+    int all_integer;
+} roi_range;
+
+static roi_range range_of(const float *x, size_t n)
+{
+    roi_range r = {INFINITY, -INFINITY, 1};
+    for (size_t i = 0; i < n; i++) {
+        r.mn = fmin(r.mn, x[i]);
+        r.mx = fmax(r.mx, x[i]);
+        r.all_integer &= x[i] == floorf(x[i]);
+    }
+    return r;
+}
+
+/* ROI intensities in index order, *out owned by the caller, and their range.
+ * Slices are counted, then copied, in parallel: each slice writes its own
+ * stretch and takes its range; minima, maxima and the integrality flag are
+ * the same whatever the threads. */
+static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **out, size_t *n, roi_range *range,
                              rdx_error *err)
 {
     const size_t nz = (size_t)img->grid.dim[2], plane = (size_t)img->grid.dim[0] * (size_t)img->grid.dim[1];
     size_t *start = malloc((nz + 1) * sizeof *start);
     *n = 0;
     *out = NULL;
+    *range = (roi_range){INFINITY, -INFINITY, 1};
     if (!start)
         return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu slices", nz);
     start[0] = 0;
@@ -135,28 +155,22 @@ static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **ou
         free(start);
         return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu ROI voxels", *n);
     }
-#pragma omp parallel for schedule(static)
+    double mn = INFINITY, mx = -INFINITY;
+    int all_integer = 1;
+#pragma omp parallel for schedule(static) reduction(min : mn) reduction(max : mx) reduction(& : all_integer)
     for (size_t z = 0; z < nz; z++) {
         size_t k = start[z];
         for (size_t i = z * plane; i < (z + 1) * plane; i++)
             if (m->data[i])
                 (*out)[k++] = img->data[i];
+        roi_range r = range_of(*out + start[z], k - start[z]);
+        mn = fmin(mn, r.mn);
+        mx = fmax(mx, r.mx);
+        all_integer &= r.all_integer;
     }
     free(start);
+    *range = (roi_range){mn, mx, all_integer};
     return RDX_OK;
-}
-
-/* Range and integrality of the ROI intensities (decides the discretisation). */
-static void roi_range(const float *x, size_t n, double *mn, double *mx, int *all_integer)
-{
-    *mn = INFINITY;
-    *mx = -INFINITY;
-    *all_integer = 1;
-    for (size_t i = 0; i < n; i++) {
-        *mn = fmin(*mn, x[i]);
-        *mx = fmax(*mx, x[i]);
-        *all_integer &= x[i] == floorf(x[i]);
-    }
 }
 
 /* Counts of the discretised intensities, hist[1..n_bins] (hist[0] unused). */
@@ -205,13 +219,11 @@ static void box_free(texture_box *b)
     free(b->intensity);
 }
 
-/* Cut the box out of the working volumes. info is NULL when no grey-level
- * family runs (morphology alone): grey levels are then all 0. */
-static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_device device, texture_box *b,
-                            rdx_error *err)
+/* The bounding box of w's morphological mask, row by row (minima and
+ * maxima: the same whatever the threads). */
+static void box_bounds(const work_set *w, int64_t lo[3], int64_t hi[3])
 {
     const int64_t *d = w->image.grid.dim;
-    /* The mask's bounding box, row by row (minima and maxima: the same whatever the threads). */
     int64_t lo0 = d[0], lo1 = d[1], lo2 = d[2], hi0 = -1, hi1 = -1, hi2 = -1;
 #pragma omp parallel for schedule(static) reduction(min : lo0, lo1, lo2) reduction(max : hi0, hi1, hi2)
     for (int64_t z = 0; z < d[2]; z++)
@@ -231,7 +243,16 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
             lo2 = z < lo2 ? z : lo2;
             hi2 = z > hi2 ? z : hi2;
         }
-    const int64_t lo[3] = {lo0, lo1, lo2}, hi[3] = {hi0, hi1, hi2};
+    lo[0] = lo0, lo[1] = lo1, lo[2] = lo2;
+    hi[0] = hi0, hi[1] = hi1, hi[2] = hi2;
+}
+
+/* Cut the box lo..hi out of the working volumes. info is NULL when no
+ * grey-level family runs (morphology alone): grey levels are then all 0. */
+static rdx_status box_build(const work_set *w, const int64_t lo[3], const int64_t hi[3], const rdx_disc_info *info,
+                            rdx_device device, texture_box *b, rdx_error *err)
+{
+    const int64_t *d = w->image.grid.dim;
     memset(b, 0, sizeof *b);
     for (int a = 0; a < 3; a++) {
         b->in.dim[a] = hi[a] - lo[a] + 1;
@@ -272,107 +293,155 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
     return RDX_OK;
 }
 
-typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
+/* The families on the ROI intensities x (IVH, histogram, statistics; the
+ * statistics last: they reorder x). */
+typedef struct {
+    float *x;
+    size_t n;
+    const rdx_disc_info *info;
+} roi_intensities;
 
-/* The families on the box, morphology first (it takes the longest). */
-static const struct {
-    unsigned flag;
-    texture_family fn; /* NULL: morphology, which takes all the settings */
-} box_family[] = {{RDX_FAMILY_MORPH, NULL},           {RDX_FAMILY_GLCM, rdx_family_glcm},
-                  {RDX_FAMILY_GLRLM, rdx_family_glrlm}, {RDX_FAMILY_GLSZM, rdx_family_glszm},
-                  {RDX_FAMILY_GLDZM, rdx_family_gldzm}, {RDX_FAMILY_NGTDM, rdx_family_ngtdm},
-                  {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
-#define N_BOX_FAMILIES (sizeof box_family / sizeof *box_family)
-
-static rdx_status run_box_family(size_t f, const rdx_texture_input *in, const rdx_settings *s, double *values,
-                                 rdx_error *err)
+static rdx_status intensity_families(const roi_intensities *r, const rdx_settings *s, rdx_device device,
+                                     double *values, rdx_error *err)
 {
-    return box_family[f].fn ? box_family[f].fn(in, &s->texture, values, err)
-                            : rdx_family_morphology(in, s, values, err);
+    rdx_status st = RDX_OK;
+    if (s->families & RDX_FAMILY_IVH)
+        st = rdx_family_ivh(r->x, r->n, s, device, values, err);
+    if (!st && (s->families & RDX_FAMILY_IH))
+        st = intensity_histogram(r->x, r->n, r->info, device, values, err);
+    if (!st && (s->families & RDX_FAMILY_STAT))
+        st = rdx_family_intensity_stats_on(r->x, r->n, device, values, err);
+    return st;
 }
 
-/* Boxes up to this many voxels run their families side by side, one thread
- * each: they are too small to keep several threads busy one family at a
- * time. Larger boxes run the families one after another, each on every
- * thread, which also bounds the memory in use. Each family writes its own
- * values, so the results are the same either way. */
-#define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
+typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
 
-static rdx_status box_families(const rdx_texture_input *in, const rdx_settings *s, double *values, rdx_error *err)
+/* The jobs of a case after its ROI box is cut: the intensity families, then
+ * the families on the box, morphology first (it takes the longest). */
+static const struct {
+    unsigned flag;
+    texture_family fn; /* NULL: intensity families (job 0) or morphology (job 1), which take all the settings */
+} job[] = {{RDX_FAMILY_IVH | RDX_FAMILY_IH | RDX_FAMILY_STAT, NULL},
+           {RDX_FAMILY_MORPH, NULL},
+           {RDX_FAMILY_GLCM, rdx_family_glcm},
+           {RDX_FAMILY_GLRLM, rdx_family_glrlm},
+           {RDX_FAMILY_GLSZM, rdx_family_glszm},
+           {RDX_FAMILY_GLDZM, rdx_family_gldzm},
+           {RDX_FAMILY_NGTDM, rdx_family_ngtdm},
+           {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
+#define N_JOBS (sizeof job / sizeof *job)
+
+/* What the jobs read: the ROI intensities (NULL: job 0 has run already) and the box (NULL: none). */
+typedef struct {
+    const roi_intensities *roi;
+    const rdx_texture_input *box;
+} job_input;
+
+static rdx_status run_job(size_t j, const job_input *in, const rdx_settings *s, rdx_device device, double *values,
+                          rdx_error *err)
 {
-    size_t n = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
-    /* With CUDA the device does the heavy work: its calls stay on one host thread. */
-    if (n > CONCURRENT_BOX_VOXELS || omp_get_max_threads() < 2 || in->device == RDX_DEVICE_CUDA) {
+    if (j == 0)
+        return intensity_families(in->roi, s, device, values, err);
+    if (j == 1)
+        return rdx_family_morphology(in->box, s, values, err);
+    return job[j].fn(in->box, &s->texture, values, err);
+}
+
+static int job_runs(size_t j, const job_input *in, const rdx_settings *s)
+{
+    return (s->families & job[j].flag) && (j == 0 ? in->roi != NULL : in->box != NULL);
+}
+
+/* Runs the jobs: side by side as OpenMP tasks, one thread each, when
+ * together is set, else one after another (each then uses every thread).
+ * Each job writes its own values, so the results are the same either way;
+ * the error reported is that of the first failing job in job order, as when
+ * sequential. */
+static rdx_status run_jobs(const job_input *in, int together, const rdx_settings *s, rdx_device device,
+                           double *values, rdx_error *err)
+{
+    if (!together) {
         rdx_status st = RDX_OK;
-        for (size_t f = 0; !st && f < N_BOX_FAMILIES; f++)
-            if (s->families & box_family[f].flag)
-                st = run_box_family(f, in, s, values, err);
+        for (size_t j = 0; !st && j < N_JOBS; j++)
+            if (job_runs(j, in, s))
+                st = run_job(j, in, s, device, values, err);
         return st;
     }
-    rdx_status st[N_BOX_FAMILIES] = {RDX_OK};
-    rdx_error e[N_BOX_FAMILIES] = {{0}};
+    rdx_status st[N_JOBS] = {RDX_OK};
+    rdx_error e[N_JOBS] = {{0}};
 #pragma omp parallel
 #pragma omp single
-    for (size_t f = 0; f < N_BOX_FAMILIES; f++)
-        if (s->families & box_family[f].flag) {
-#pragma omp task firstprivate(f)
-            st[f] = run_box_family(f, in, s, values, &e[f]);
+    for (size_t j = 0; j < N_JOBS; j++)
+        if (job_runs(j, in, s)) {
+#pragma omp task firstprivate(j)
+            st[j] = run_job(j, in, s, device, values, &e[j]);
         }
-    for (size_t f = 0; f < N_BOX_FAMILIES; f++) /* the first failure in family order, as when sequential */
-        if (st[f]) {
-            *err = e[f];
-            return st[f];
+    for (size_t j = 0; j < N_JOBS; j++)
+        if (st[j]) {
+            *err = e[j];
+            return st[j];
         }
     return RDX_OK;
 }
 
-static rdx_status texture_families(work_set *w, const rdx_settings *s, const rdx_disc_info *info,
-                                   rdx_device device, double *values, rdx_error *err)
+/* Boxes up to this many voxels run all their jobs side by side: one family
+ * at a time they are too small to keep several threads busy. Larger boxes
+ * run them one after another, each on every thread, which also bounds the
+ * memory in use. With CUDA the device does the heavy work: its calls stay on
+ * one host thread. */
+#define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
+
+/* The families on the ROI intensities r (which they reorder), then those on
+ * the ROI box, which is cut last: it releases the full-size working volumes
+ * of w before the texture matrices (peak memory). */
+static rdx_status roi_and_box_families(work_set *w, const roi_intensities *r, const rdx_settings *s,
+                                       rdx_device device, double *values, rdx_error *err)
 {
+    job_input in = {r, NULL};
+    if (!(s->families & TEXTURE_FAMILIES))
+        return run_jobs(&in, 0, s, device, values, err);
+    int64_t lo[3], hi[3];
+    box_bounds(w, lo, hi);
+    size_t box_voxels = (size_t)(hi[0] - lo[0] + 1) * (size_t)(hi[1] - lo[1] + 1) * (size_t)(hi[2] - lo[2] + 1);
+    int together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2 && device != RDX_DEVICE_CUDA;
+    rdx_status st = RDX_OK;
+    if (!together) { /* the intensities first: the box and x are never held together */
+        st = run_jobs(&in, 0, s, device, values, err);
+        in.roi = NULL;
+    }
     texture_box box;
-    rdx_status st = box_build(w, info, device, &box, err);
+    if (!st)
+        st = box_build(w, lo, hi, (s->families & GREY_LEVEL_FAMILIES) ? r->info : NULL, device, &box, err);
     if (st)
         return st;
-    /* The box holds everything the texture families read: release the
-     * full-size working volumes before their matrices (peak memory). */
     work_free(w);
-    st = box_families(&box.in, s, values, err);
+    in.box = &box.in;
+    st = run_jobs(&in, together, s, device, values, err);
     box_free(&box);
     return st;
 }
 
-/* Families on the ROI intensities first, then (texture, morphology) on the
- * ROI box, which runs last because it releases the full-size volumes. */
 static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device device, double *values,
                                 rdx_error *err)
 {
-    float *x;
-    size_t n;
-    rdx_status st = roi_values(&w->image, &w->intensity, &x, &n, err);
+    roi_intensities r = {NULL, 0, NULL};
+    roi_range range;
+    rdx_status st = roi_values(&w->image, &w->intensity, &r.x, &r.n, &range, err);
     if (st)
         return st;
-    double mn, mx;
-    int all_integer;
-    roi_range(x, n, &mn, &mx, &all_integer);
     rdx_disc_info info;
-    int grey_levels = (s->families & (RDX_FAMILY_IH | GREY_LEVEL_FAMILIES)) != 0;
-    if (grey_levels) {
+    if (s->families & (RDX_FAMILY_IH | GREY_LEVEL_FAMILIES)) {
         /* Texture matrices are n_bins x n_bins doubles: refuse bin counts that cannot fit. */
         double max_bins = floor(sqrt((double)s->max_matrix_bytes / sizeof(double)));
-        st = rdx_disc_setup(&s->discretisation, &s->resegmentation, mn, mx, all_integer,
+        st = rdx_disc_setup(&s->discretisation, &s->resegmentation, range.mn, range.mx, range.all_integer,
                             (int)fmin(max_bins, 1e9), &info, err);
+        r.info = &info;
     }
     if (!st && (s->families & RDX_FAMILY_LOC))
         st = rdx_family_local_intensity(&w->image, &w->intensity, device, values, err);
-    if (!st && (s->families & RDX_FAMILY_IVH))
-        st = rdx_family_ivh(x, n, s, device, values, err);
-    if (!st && (s->families & RDX_FAMILY_IH))
-        st = intensity_histogram(x, n, &info, device, values, err);
-    if (!st && (s->families & RDX_FAMILY_STAT)) /* after the others reading x: it reorders x */
-        st = rdx_family_intensity_stats_on(x, n, device, values, err);
-    free(x);
-    if (!st && (s->families & TEXTURE_FAMILIES))
-        st = texture_families(w, s, grey_levels ? &info : NULL, device, values, err);
+    if (!st)
+        st = roi_and_box_families(w, &r, s, device, values, err);
+    free(r.x);
     return st;
 }
 
