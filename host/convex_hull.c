@@ -16,6 +16,7 @@
  * diameter use OpenMP; neither result depends on the order of the threads. */
 #include "convex_hull.h"
 #include "grow.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -497,22 +498,31 @@ void rdx_hull_measure(const rdx_hull *hull, const int32_t *points, const double 
     *area = 0.5 * a2;
 }
 
-double rdx_hull_diameter(const rdx_hull *hull, const int32_t *points, const double scale[3])
+rdx_status rdx_hull_diameter(const rdx_hull *hull, const int32_t *points, const double scale[3], rdx_device device,
+                             double *diameter, rdx_error *err)
 {
-    double best = 0.0;
     const int32_t nv = hull->n_vertices;
+    double best = 0.0;
+    *diameter = NAN;
+    if (device == RDX_DEVICE_CUDA) {
+        /* The device gets the vertices themselves, in the hull's order. */
+        int32_t *v = malloc((size_t)(nv ? nv : 1) * 3 * sizeof *v);
+        if (!v)
+            return rdx_error_set(err, RDX_E_NOMEM, "maximum diameter: out of memory for %d hull vertices", nv);
+        for (int32_t i = 0; i < nv; i++)
+            memcpy(v + 3 * i, points + 3 * hull->vertex[i], 3 * sizeof *v);
+        int code = rdx_cuda_max_sq_distance(v, nv, scale, &best);
+        free(v);
+        if (code)
+            return rdx_error_set(err, RDX_E_DEVICE, "maximum diameter: CUDA: %s", rdx_cuda_error_string(code));
+    } else {
 #pragma omp parallel for schedule(dynamic, 64) reduction(max : best)
-    for (int32_t i = 0; i < nv; i++) {
-        const int32_t *a = points + 3 * hull->vertex[i];
-        for (int32_t j = i + 1; j < nv; j++) {
-            const int32_t *b = points + 3 * hull->vertex[j];
-            double d2 = 0.0;
-            for (int c = 0; c < 3; c++) {
-                double d = (double)(a[c] - b[c]) * scale[c];
-                d2 += d * d;
+        for (int32_t i = 0; i < nv; i++)
+            for (int32_t j = i + 1; j < nv; j++) {
+                double d2 = rdx_sq_distance(points + 3 * hull->vertex[i], points + 3 * hull->vertex[j], scale);
+                best = d2 > best ? d2 : best;
             }
-            best = d2 > best ? d2 : best;
-        }
     }
-    return sqrt(best);
+    *diameter = sqrt(best);
+    return RDX_OK;
 }

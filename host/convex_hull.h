@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 #include "rdx/error.h"
+#include "rdx/hostdev.h"
+#include "rdx/device.h"
 
 typedef struct {
     int32_t n_vertices;
@@ -30,8 +32,24 @@ void rdx_hull_free(rdx_hull *hull);
 void rdx_hull_measure(const rdx_hull *hull, const int32_t *points, const double scale[3], double *volume,
                       double *area);
 
+/* Squared distance in mm^2 between lattice points a and b scaled by scale[3]:
+ * the arithmetic of the maximum diameter on the host and the device. */
+static inline RDX_HOSTDEV double rdx_sq_distance(const int32_t *a, const int32_t *b, const double scale[3])
+{
+    double d2 = 0.0;
+    for (int c = 0; c < 3; c++) {
+        double d = (double)(a[c] - b[c]) * scale[c];
+        d2 += d * d;
+    }
+    return d2;
+}
+
 /* Largest distance between two hull vertices (the maximum diameter of the
- * point set), with coordinates scaled by scale[3]. */
-double rdx_hull_diameter(const rdx_hull *hull, const int32_t *points, const double scale[3]);
+ * point set), with coordinates scaled by scale[3], into *diameter: on the CPU,
+ * or with rdx_cuda_max_sq_distance when device is RDX_DEVICE_CUDA (the same
+ * value: a maximum of identical squared distances). Fails only on the device
+ * (RDX_E_DEVICE) or without memory for the vertices it sends there. */
+rdx_status rdx_hull_diameter(const rdx_hull *hull, const int32_t *points, const double scale[3], rdx_device device,
+                             double *diameter, rdx_error *err);
 
 #endif

@@ -87,7 +87,7 @@ static rdx_status measure_mesh(const rdx_texture_input *in, mesh_measures *m, rd
     st = rdx_hull_build(mesh.vertex, mesh.n_vertices, &hull, err);
     if (!st) {
         rdx_hull_measure(&hull, mesh.vertex, scale, &m->hull_volume, &m->hull_area);
-        m->diameter = rdx_hull_diameter(&hull, mesh.vertex, scale);
+        st = rdx_hull_diameter(&hull, mesh.vertex, scale, in->device, &m->diameter, err);
         rdx_hull_free(&hull);
     }
     rdx_mesh_free(&mesh);

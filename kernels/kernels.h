@@ -206,6 +206,13 @@ int rdx_cuda_autocorr_pair_sums(const int32_t *x, const int32_t *y, const int32_
  * 0 .. 2^19 - 1. */
 int rdx_cuda_mesh_keys(const uint8_t *mask, const int64_t dim[3], uint64_t **keys, int64_t *n_tri);
 
+/* Maximum diameter: *d2 = the largest rdx_sq_distance (host/convex_hull.h)
+ * between two of the n points xyz[3 i .. 3 i + 2] (lattice coordinates) with
+ * the given scale, 0 when n < 2. A maximum of the CPU's own values: equal to
+ * rdx_hull_diameter's square bit for bit. cudaErrorInvalidValue for null
+ * pointers or n < 0. */
+int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3], double *d2);
+
 /* ---- ROC statistics (kernels/roc.cu) ---- */
 
 /* Bootstrap replicates r0 .. r0 + n_rep - 1 of design d (rdx_boot_counts: the

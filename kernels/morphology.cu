@@ -1,5 +1,5 @@
-/* Morphology on the device (kernels.h): Moran's I / Geary's C pair sums and
- * the marching cubes triangles.
+/* Morphology on the device (kernels.h): Moran's I / Geary's C pair sums, the
+ * marching cubes triangles and the maximum diameter.
  *
  * Pair sums: for n points in raster order (lattice coordinates x, y, z; deviations d =
  * intensity - mean), sums[3 i + c] = sum over j > i of w, w d_j, w d_j^2 with
@@ -18,9 +18,16 @@
  * CPU's. Rows, not single cubes, keep the offsets small (one per row) and the
  * CPU's order without sorting.
  *
- * No atomics, no shared memory, no barriers. */
+ * Maximum diameter: one thread per hull vertex i (grid-stride) takes the
+ * largest rdx_sq_distance to the vertices j > i (host/convex_hull.h, shared
+ * with the CPU reference rdx_hull_diameter); a block reduces its threads'
+ * maxima in shared memory and the host takes the maximum over the blocks. A
+ * maximum does not depend on the order it is taken in: bit-identical.
+ *
+ * No atomics. */
 #include "common.h"
 #include "kernels.h"
+#include "convex_hull.h"
 #include "marching_cubes.h"
 
 #include <math.h>
@@ -76,6 +83,29 @@ __global__ void __launch_bounds__(kThreads)
         else
             count[r] = rdx_mc_row(mask, dim, y, z, table, nullptr);
     }
+}
+
+__global__ void __launch_bounds__(kThreads)
+    max_sq_distance_kernel(const int32_t *p, long long n, double sx, double sy, double sz, double *block_max)
+{
+    __shared__ double best[kThreads];
+    const double scale[3] = {sx, sy, sz};
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    double b = 0.0;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+        for (long long j = i + 1; j < n; j++) {
+            const double d2 = rdx_sq_distance(p + 3 * i, p + 3 * j, scale);
+            b = d2 > b ? d2 : b;
+        }
+    best[threadIdx.x] = b;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half && best[threadIdx.x + half] > best[threadIdx.x])
+            best[threadIdx.x] = best[threadIdx.x + half];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        block_max[blockIdx.x] = best[0];
 }
 
 unsigned blocks_for(long long n)
@@ -208,5 +238,36 @@ int rdx_cuda_autocorr_pair_sums(const int32_t *x, const int32_t *y, const int32_
     cudaFree(dz);
     cudaFree(dd);
     cudaFree(ds);
+    return (int)err;
+}
+
+int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3], double *d2)
+{
+    if (n < 0 || (n > 0 && !xyz) || !scale || !d2)
+        return cudaErrorInvalidValue;
+    *d2 = 0.0;
+    if (n < 2)
+        return cudaSuccess;
+    const unsigned blocks = blocks_for(n);
+    int32_t *dp = nullptr;
+    double *dmax = nullptr;
+    double *host_max = (double *)malloc(blocks * sizeof *host_max);
+    cudaError_t err = host_max ? cudaMalloc(&dp, (size_t)n * 3 * sizeof *dp) : cudaErrorMemoryAllocation;
+    if (err == cudaSuccess)
+        err = cudaMalloc(&dmax, blocks * sizeof *dmax);
+    if (err == cudaSuccess)
+        err = cudaMemcpy(dp, xyz, (size_t)n * 3 * sizeof *dp, cudaMemcpyHostToDevice);
+    if (err == cudaSuccess) {
+        KLAUNCH(blocks, kThreads, 0, 0, max_sq_distance_kernel)(dp, (long long)n, scale[0], scale[1], scale[2],
+                                                                dmax);
+        err = cudaGetLastError();
+    }
+    if (err == cudaSuccess)
+        err = cudaMemcpy(host_max, dmax, blocks * sizeof *dmax, cudaMemcpyDeviceToHost);
+    for (unsigned b = 0; err == cudaSuccess && b < blocks; b++)
+        *d2 = host_max[b] > *d2 ? host_max[b] : *d2;
+    free(host_max);
+    cudaFree(dp);
+    cudaFree(dmax);
     return (int)err;
 }

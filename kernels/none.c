@@ -127,6 +127,12 @@ int rdx_cuda_mesh_keys(const uint8_t *mask, const int64_t dim[3], uint64_t **key
     return NOT_BUILT;
 }
 
+int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3], double *d2)
+{
+    (void)xyz, (void)n, (void)scale, (void)d2;
+    return NOT_BUILT;
+}
+
 /* ---- ROC statistics (kernels/roc.cu) ---- */
 
 int rdx_cuda_roc_boot_auc(const rdx_roc_column *cols, size_t k, const rdx_boot_design *d, uint32_t r0,

@@ -1,7 +1,9 @@
 /* The Moran's I / Geary's C pair-sum kernel (rdx_cuda_autocorr_pair_sums)
  * against a reference written here, the marching cubes kernel
  * (rdx_cuda_mesh_keys through rdx_mesh_from_mask_on) against the CPU mesh
- * (identical vertices and triangles), both under several SIMT schedules, and
+ * (identical vertices and triangles), the maximum squared distance
+ * (rdx_cuda_max_sq_distance) against a brute force written here, all under
+ * several SIMT schedules, and
  * the morphology family on the device against the CPU: every feature equal,
  * Moran's I / Geary's C bit for bit on a subset and to 1e-12 relative exact.
  *
@@ -94,6 +96,36 @@ void test_pair_sums()
           "null inputs accepted");
 }
 
+/* Maximum squared distance over every pair, as rdx_sq_distance documents it
+ * (component differences scaled, squared and added in x, y, z order): random
+ * point sets of 0 .. 700 points, the farthest pair placed anywhere. */
+void test_max_distance()
+{
+    const double s[3] = {0.35, 0.45, 1.25};
+    for (int64_t n : {0, 1, 2, 3, 129, 700}) {
+        std::vector<int32_t> p(3 * (size_t)n);
+        for (auto &c : p)
+            c = (int32_t)(rnd() % 2001) - 1000;
+        double want = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < i; j++) {
+                double dx = (double)(p[3 * i] - p[3 * j]) * s[0], dy = (double)(p[3 * i + 1] - p[3 * j + 1]) * s[1],
+                       dz = (double)(p[3 * i + 2] - p[3 * j + 2]) * s[2];
+                double d2 = dx * dx + dy * dy + dz * dz;
+                want = d2 > want ? d2 : want;
+            }
+        for (const char *sched : kSchedules) {
+            set_schedule(sched);
+            double got = -1.0;
+            int err = rdx_cuda_max_sq_distance(p.data(), n, s, &got);
+            CHECK(err == 0 && got == want, "%s, %lld points: %s, kernel %.17g, reference %.17g", sched, (long long)n,
+                  rdx_cuda_error_string(err), got, want);
+        }
+    }
+    double d2;
+    CHECK(rdx_cuda_max_sq_distance(nullptr, 5, s, &d2) != 0, "null points accepted");
+}
+
 bool same_mesh(const rdx_mesh &a, const rdx_mesh &b)
 {
     return a.n_vertices == b.n_vertices && a.n_triangles == b.n_triangles &&
@@ -174,6 +206,7 @@ int main()
 {
     return run_kernel_test(RDX_TEST_NAME, [] {
         test_pair_sums();
+        test_max_distance();
         test_mesh();
         test_family();
     });

@@ -432,7 +432,10 @@ static void test_hull_random(void)
                 }
                 best = d2 > best ? d2 : best;
             }
-        CHECK_NEAR(rdx_hull_diameter(&h, p, s), sqrt(best), 1e-9, "hull diameter vs brute force");
+        double diameter;
+        rdx_error e = {0};
+        CHECK(rdx_hull_diameter(&h, p, s, RDX_DEVICE_CPU, &diameter, &e) == RDX_OK, "hull diameter: %s", e.msg);
+        CHECK_NEAR(diameter, sqrt(best), 1e-9, "hull diameter vs brute force");
         rdx_hull_free(&h);
         free(p);
     }
