@@ -1,8 +1,15 @@
 /* DeLong variance, covariance and tests (DeLong, DeLong & Clarke-Pearson 1988;
- * placements from the sorted groups as in Sun & Xu 2014): see rdx/roc.h. On a
- * CUDA device the placements and the cross products of the components come
- * from kernels/roc.cu (integers, and sums in the CPU's order); the rest is
- * shared, so both paths give identical results. */
+ * placements from the sorted groups as in Sun & Xu 2014): see rdx/roc.h.
+ *
+ * The structural components are placements over 2 n_other (V10 = p / 2 n_neg
+ * for a positive, V01 = p / 2 n_pos for a negative) and both classes'
+ * placements sum to U2, so the centred cross products are exact integers
+ * over known denominators:
+ *   sum_pos (V10_a - AUC_a)(V10_b - AUC_b) = (n_pos P10_ab - U2_a U2_b) / (n_pos (2 n_neg)^2),
+ * P10_ab = sum_pos p_a p_b (P01 likewise over the negatives). The covariance
+ * is computed from these integers, so it does not depend on any summation
+ * order: on a CUDA device the placements (kernels/roc.cu) and the products
+ * (kernels/roc_delong.cu, cuBLAS) give the CPU's result bit for bit. */
 #include "rdx/roc.h"
 
 #include "kernels.h"
@@ -42,81 +49,91 @@ static rdx_status check_same_studies(const rdx_roc_column *cols, size_t k, uint8
     return RDX_OK;
 }
 
-/* Structural components V10 (positives) and V01 (negatives) of one column from
- * its placements, written class by class in study order: v[0 .. n_pos) then
- * v[n_pos .. n_used). */
-static void components(const rdx_roc_column *c, const uint8_t *label, const uint64_t *place,
-                       double *v)
+/* The placements of one column class by class, each in study order:
+ * v[0 .. n_pos) the positives', then v[n_pos .. n_used) the negatives'. */
+static void class_placements(const rdx_roc_column *c, const uint8_t *label, const uint64_t *place, uint64_t *v)
 {
     size_t ip = 0, in = c->n_pos;
-    double two_neg = 2.0 * (double)c->n_neg, two_pos = 2.0 * (double)c->n_pos;
     for (size_t i = 0; i < c->n; i++) {
         if (label[i] == 1)
-            v[ip++] = (double)place[i] / two_neg;
+            v[ip++] = place[i];
         else if (label[i] == 0)
-            v[in++] = (double)place[i] / two_pos;
+            v[in++] = place[i];
     }
 }
 
 /* U2 is the sum of the positives' placements: the exact integer of rdx_roc_u2. */
-static double auc_from_placements(const rdx_roc_column *c, const uint64_t *place)
+static uint64_t u2_from_placements(const rdx_roc_column *c, const uint64_t *place)
 {
     uint64_t u2 = 0;
     for (size_t k = 0; k < c->n_used; k++)
         if (c->pos_sorted[k])
             u2 += place[c->order[k]];
-    return rdx_roc_auc_from_u2(u2, c->n_neg, c->n_pos);
+    return u2;
 }
 
-/* Centred cross products over the positives (s10) and the negatives (s01),
- * studies ascending: the order of the device's cross_kernel (kernels/roc.cu). */
-static void centred_sums(const double *va, double auc_a, const double *vb, double auc_b,
-                         size_t n_pos, size_t m, double *s10, double *s01)
+rdx_status rdx_delong_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10,
+                                     uint64_t *p01, rdx_error *err)
 {
-    double a = 0, b = 0;
-    for (size_t i = 0; i < n_pos; i++)
-        a += (va[i] - auc_a) * (vb[i] - auc_b);
-    for (size_t i = n_pos; i < m; i++)
-        b += (va[i] - auc_a) * (vb[i] - auc_b);
-    *s10 = a;
-    *s01 = b;
+    uint64_t max_p = 0;
+    for (size_t e = 0; e < k * m; e++)
+        max_p = p[e] > max_p ? p[e] : max_p;
+    size_t rows = n_pos > m - n_pos ? n_pos : m - n_pos;
+    if (((unsigned __int128)max_p * max_p * rows) >> 64)
+        return rdx_error_set(err, RDX_E_INVALID,
+                             "delong: %zu positives and %zu negatives: too many studies for exact sums", n_pos,
+                             m - n_pos);
+    for (size_t a = 0; a < k; a++)
+        for (size_t b = a; b < k; b++) {
+            const uint64_t *pa = p + a * m, *pb = p + b * m;
+            uint64_t s10 = 0, s01 = 0;
+            for (size_t i = 0; i < n_pos; i++)
+                s10 += pa[i] * pb[i];
+            for (size_t i = n_pos; i < m; i++)
+                s01 += pa[i] * pb[i];
+            p10[a * k + b] = p10[b * k + a] = s10;
+            p01[a * k + b] = p01[b * k + a] = s01;
+        }
+    return RDX_OK;
 }
 
-/* cov(a, b) = S10_ab / n_pos + S01_ab / n_neg, S the centred sums over n - 1. */
-static double cov_from_sums(double s10, double s01, uint64_t n_pos, uint64_t n_neg)
+/* n prod - ua ub: an exact integer (prod <= max placement^2 n, so below 2^128). */
+static double centred(uint64_t n, uint64_t prod, uint64_t ua, uint64_t ub)
 {
-    if (n_pos < 2 || n_neg < 2)
-        return NAN;
-    s10 /= (double)(n_pos - 1);
-    s01 /= (double)(n_neg - 1);
-    return s10 / (double)n_pos + s01 / (double)n_neg;
+    return (double)((__int128)((unsigned __int128)n * prod) - (__int128)((unsigned __int128)ua * ub));
 }
 
-/* The k x k covariance from the components v ([k][m]); on the device the
- * cross products come from rdx_cuda_roc_cross, in the same order. */
-static rdx_status covariance(const double *v, size_t k, size_t m, rdx_device device,
+/* The k x k covariance from the placements pl ([k][m], class by class) and
+ * the U2 of each column: cov(a, b) = S10_ab / (n_pos - 1) / n_pos + S01_ab /
+ * (n_neg - 1) / n_neg, the centred sums S from the exact integers above. */
+static rdx_status covariance(const uint64_t *pl, const uint64_t *u2, size_t k, size_t m, rdx_device device,
                              rdx_delong *out, rdx_error *err)
 {
-    size_t n_pos = (size_t)out->n_pos;
-    if (device != RDX_DEVICE_CUDA) {
-        for (size_t a = 0; a < k; a++)
-            for (size_t b = a; b < k; b++) {
-                double s10, s01;
-                centred_sums(v + a * m, out->auc[a], v + b * m, out->auc[b], n_pos, m, &s10, &s01);
-                out->cov[a * k + b] = out->cov[b * k + a] =
-                    cov_from_sums(s10, s01, out->n_pos, out->n_neg);
-            }
-        return RDX_OK;
-    }
-    double *s = malloc(2 * k * k * sizeof *s);
-    if (!s)
+    const uint64_t n_pos = out->n_pos, n_neg = out->n_neg;
+    uint64_t *prod = malloc(2 * k * k * sizeof *prod);
+    if (!prod)
         return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate %zu x %zu sums", k, k);
-    int code = rdx_cuda_roc_cross(v, out->auc, k, m, n_pos, s, s + k * k);
-    for (size_t e = 0; !code && e < k * k; e++)
-        out->cov[e] = cov_from_sums(s[e], s[k * k + e], out->n_pos, out->n_neg);
-    free(s);
-    return code ? rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s", rdx_cuda_error_string(code))
-                : RDX_OK;
+    uint64_t *p10 = prod, *p01 = prod + k * k;
+    rdx_status st = RDX_OK;
+    if (device == RDX_DEVICE_CUDA) {
+        int code = rdx_cuda_roc_place_products(pl, k, m, (size_t)n_pos, p10, p01);
+        if (code)
+            st = rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s", rdx_cuda_error_string(code));
+    } else {
+        st = rdx_delong_place_products(pl, k, m, (size_t)n_pos, p10, p01, err);
+    }
+    /* (2 n_other)^2 n_class (n_class - 1) n_class, in doubles: the same on every device. */
+    const double d10 = 4.0 * (double)n_neg * (double)n_neg * (double)n_pos * (double)(n_pos - 1) * (double)n_pos;
+    const double d01 = 4.0 * (double)n_pos * (double)n_pos * (double)n_neg * (double)(n_neg - 1) * (double)n_neg;
+    for (size_t a = 0; !st && a < k; a++)
+        for (size_t b = 0; b < k; b++) {
+            size_t e = a * k + b;
+            out->cov[e] = n_pos < 2 || n_neg < 2
+                              ? NAN
+                              : centred(n_pos, p10[e], u2[a], u2[b]) / d10 + centred(n_neg, p01[e], u2[a], u2[b]) / d01;
+        }
+    free(prod);
+    return st;
 }
 
 rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, const uint64_t *place,
@@ -127,11 +144,11 @@ rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, cons
         return rdx_error_set(err, RDX_E_INVALID, "delong: no score column");
     size_t n = cols[0].n, m = cols[0].n_used;
     uint8_t *label = malloc(n ? n : 1);
-    double *v = malloc(k * m * sizeof *v);
+    uint64_t *pl = malloc((k * m + k) * sizeof *pl), *u2 = pl + k * m;
     out->auc = malloc(k * sizeof *out->auc);
     out->cov = malloc(k * k * sizeof *out->cov);
     rdx_status st = RDX_OK;
-    if (!label || !v || !out->auc || !out->cov)
+    if (!label || !pl || !out->auc || !out->cov)
         st = rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate for %zu columns x %zu studies", k, n);
     if (st == RDX_OK)
         st = check_same_studies(cols, k, label, err);
@@ -140,13 +157,14 @@ rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, cons
         out->n_pos = cols[0].n_pos;
         out->n_neg = cols[0].n_neg;
         for (size_t c = 0; c < k; c++) {
-            out->auc[c] = auc_from_placements(&cols[c], place + c * n);
-            components(&cols[c], label, place + c * n, v + c * m);
+            u2[c] = u2_from_placements(&cols[c], place + c * n);
+            out->auc[c] = rdx_roc_auc_from_u2(u2[c], cols[c].n_neg, cols[c].n_pos);
+            class_placements(&cols[c], label, place + c * n, pl + c * m);
         }
-        st = covariance(v, k, m, device, out, err);
+        st = covariance(pl, u2, k, m, device, out, err);
     }
     free(label);
-    free(v);
+    free(pl);
     if (st != RDX_OK)
         rdx_delong_free(out);
     return st;

@@ -232,12 +232,16 @@ int rdx_cuda_roc_boot_group_weights(const rdx_roc_column *c, const rdx_boot_desi
  * place[j * n + i] (0 for studies column j skipped). */
 int rdx_cuda_roc_placements(const rdx_roc_column *cols, size_t k, uint64_t *place);
 
-/* Centred cross products of k rows of m values (v[a * m + i]) in ascending i:
- * s10[a * k + b] = sum_{i < n_pos} (v_ai - centre_a)(v_bi - centre_b), s01 the
- * same over n_pos <= i < m. Plain adds and products without contraction, in
- * the order of the CPU's loop: bit-identical to it. */
-int rdx_cuda_roc_cross(const double *v, const double *centre, size_t k, size_t m, size_t n_pos, double *s10,
-                       double *s01);
+/* Products of placements for the DeLong covariance (kernels/roc_delong.cu):
+ * for k columns of m placements p[a * m + i] (i < n_pos: the positives, then
+ * the negatives), p10[a * k + b] = sum over i < n_pos of p[a * m + i] * p[b *
+ * m + i], and p01 the same over n_pos <= i < m. Exact integers, so equal to
+ * the CPU's (rdx_delong_place_products) whatever the order of the sums. Runs
+ * as a cuBLAS DGEMM on the placements as doubles when every product and
+ * partial sum stays below 2^53 (exact), else, or without cuBLAS, as an
+ * integer kernel. cudaErrorInvalidValue for null pointers, n_pos > m, or sums
+ * that can reach 2^64 (the largest placement squared times the larger class). */
+int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10, uint64_t *p01);
 
 #ifdef __cplusplus
 }

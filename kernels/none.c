@@ -155,10 +155,9 @@ int rdx_cuda_roc_placements(const rdx_roc_column *cols, size_t k, uint64_t *plac
     return NOT_BUILT;
 }
 
-int rdx_cuda_roc_cross(const double *v, const double *centre, size_t k, size_t m, size_t n_pos, double *s10,
-                       double *s01)
+int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10, uint64_t *p01)
 {
-    (void)v, (void)centre, (void)k, (void)m, (void)n_pos, (void)s10, (void)s01;
+    (void)p, (void)k, (void)m, (void)n_pos, (void)p10, (void)p01;
     return NOT_BUILT;
 }
 

@@ -1,7 +1,7 @@
 /* ROC statistics on the device (kernels.h, "ROC statistics"): bootstrap
- * replicates, DeLong placements and the cross products of the DeLong
- * covariance. Everything compared with the CPU is an integer or a sum in a
- * fixed order without contraction, so results are bit-identical.
+ * replicates and DeLong placements (the products of placements for the DeLong
+ * covariance are in roc_delong.cu). Everything compared with the CPU is an
+ * integer, so results are bit-identical.
  *
  * - boot_auc_kernel, boot_weights_kernel: one warp per replicate (warp-stride
  *   loop). The warp draws the replicate's resampling counts with
@@ -14,13 +14,9 @@
  *   adds up exactly in 64-bit integers. References: rdx_roc_u2 and
  *   rdx_roc_group_weights (host/roc_auc.c).
  * - placements_kernel: one warp per column, the same chunked scan without
- *   weights. Reference: rdx_roc_placements.
- * - cross_kernel: one thread per entry (a, b) of the K x K matrix of centred
- *   cross products of the structural components, summed over the studies in
- *   ascending order as component_cov (host/roc_delong.c) does. K is the number
- *   of score columns of one study set (tens), so a plain kernel in that fixed
- *   order, not cuBLAS, whose summation order would break bit-identity. */
+ *   weights. Reference: rdx_roc_placements. */
 #include "common.h"
+#include "device_arena.h"
 #include "kernels.h"
 #include "rdx/philox.h"
 
@@ -31,6 +27,8 @@
 
 namespace {
 
+using rdx_dev::device_arena;
+using rdx_dev::download;
 typedef unsigned long long u64;
 
 constexpr int kWarp = 32;
@@ -226,68 +224,6 @@ __global__ void __launch_bounds__(kThreads) placements_kernel(dev_columns c, u64
     }
 }
 
-/* v is [m][k] (study-major, so that neighbouring threads read neighbouring
- * words); entry (a, b) sums (v_ia - centre_a)(v_ib - centre_b) over i < n_pos
- * into s10 and over n_pos <= i < m into s01, i ascending. */
-__global__ void __launch_bounds__(kThreads)
-    cross_kernel(const double *v, const double *centre, u64 k, u64 m, u64 n_pos, double *s10, double *s01)
-{
-    const u64 stride = (u64)gridDim.x * blockDim.x;
-    for (u64 e = (u64)blockIdx.x * blockDim.x + threadIdx.x; e < k * k; e += stride) {
-        const u64 a = e / k, b = e % k;
-        const double ca = centre[a], cb = centre[b];
-        double s = 0;
-        for (u64 i = 0; i < n_pos; i++)
-            s += (v[i * k + a] - ca) * (v[i * k + b] - cb);
-        s10[e] = s;
-        s = 0;
-        for (u64 i = n_pos; i < m; i++)
-            s += (v[i * k + a] - ca) * (v[i * k + b] - cb);
-        s01[e] = s;
-    }
-}
-
-/* Device buffers of one call, freed together. */
-class device_arena {
-  public:
-    device_arena() = default;
-    device_arena(const device_arena &) = delete;
-    device_arena &operator=(const device_arena &) = delete;
-    ~device_arena()
-    {
-        for (void *p : ptrs_)
-            cudaFree(p);
-    }
-
-    template <class T> cudaError_t alloc(T **p, size_t count)
-    {
-        void *raw = nullptr;
-        cudaError_t err = cudaMalloc(&raw, (count ? count : 1) * sizeof(T));
-        if (err == cudaSuccess)
-            ptrs_.push_back(raw);
-        *p = static_cast<T *>(raw);
-        return err;
-    }
-
-    template <class T> cudaError_t upload(const T **p, const T *src, size_t count)
-    {
-        T *d = nullptr;
-        cudaError_t err = alloc(&d, count);
-        if (err == cudaSuccess && count)
-            err = cudaMemcpy(d, src, count * sizeof(T), cudaMemcpyHostToDevice);
-        *p = d;
-        return err;
-    }
-
-  private:
-    std::vector<void *> ptrs_;
-};
-
-template <class T> cudaError_t download(T *dst, const T *src, size_t count)
-{
-    return count ? cudaMemcpy(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost) : cudaSuccess;
-}
-
 /* Every column must describe n input studies. */
 bool columns_valid(const rdx_roc_column *cols, size_t k, size_t n)
 {
@@ -470,37 +406,5 @@ int rdx_cuda_roc_placements(const rdx_roc_column *cols, size_t k, uint64_t *plac
     }
     if (err == cudaSuccess)
         err = download(reinterpret_cast<u64 *>(place), dplace, out);
-    return (int)err;
-}
-
-int rdx_cuda_roc_cross(const double *v, const double *centre, size_t k, size_t m, size_t n_pos, double *s10,
-                       double *s01)
-{
-    if (!v || !centre || !s10 || !s01 || n_pos > m)
-        return cudaErrorInvalidValue;
-    if (k == 0)
-        return cudaSuccess;
-    std::vector<double> vt(k * m); /* study-major for the kernel */
-    for (size_t a = 0; a < k; a++)
-        for (size_t i = 0; i < m; i++)
-            vt[i * k + a] = v[a * m + i];
-    device_arena arena;
-    const double *dv = nullptr, *dc = nullptr;
-    double *d10 = nullptr, *d01 = nullptr;
-    cudaError_t err = arena.upload(&dv, vt.data(), vt.size());
-    if (err == cudaSuccess)
-        err = arena.upload(&dc, centre, k);
-    if (err == cudaSuccess)
-        err = arena.alloc(&d10, k * k);
-    if (err == cudaSuccess)
-        err = arena.alloc(&d01, k * k);
-    if (err == cudaSuccess) {
-        KLAUNCH(grid_for(k * k, kThreads), kThreads, 0, 0, cross_kernel)(dv, dc, k, m, n_pos, d10, d01);
-        err = cudaGetLastError();
-    }
-    if (err == cudaSuccess)
-        err = download(s10, d10, k * k);
-    if (err == cudaSuccess)
-        err = download(s01, d01, k * k);
     return (int)err;
 }

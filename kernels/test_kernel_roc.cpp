@@ -1,6 +1,7 @@
 /* The ROC kernels (kernels/roc.cu) against the CPU reference, under several
  * SIMT schedules: bootstrap replicate AUCs and operating points, DeLong
- * placements and covariance, and feature screening must be identical to the
+ * placements, products of placements (kernels/roc_delong.cu) and covariance,
+ * and feature screening must be identical to the
  * CPU's (bit for bit). Independent references: replicate U2 recomputed by
  * brute force over all positive/negative pairs from rdx_boot_draw (one draw at
  * a time, not the group walk), and pROC 1.19's DeLong values for aSAH
@@ -267,6 +268,43 @@ void check_delong_random(const study_set &s)
     rdx_delong_free(&dev);
 }
 
+/* rdx_cuda_roc_place_products against the CPU's rdx_delong_place_products on
+ * random placement matrices: below 2^53 (the cuBLAS DGEMM, emulated here),
+ * above it (the integer kernel), with an empty class, and beyond 2^64
+ * (refused by both). Integers: identical. */
+void check_place_products()
+{
+    struct shape {
+        size_t k, m, n_pos;
+        uint64_t max_p;
+    };
+    const shape shapes[] = {{3, 200, 90, 220}, {17, 64, 1, 1000}, {5, 40, 40, 80}, {4, 37, 0, 74},
+                            {6, 50, 20, (uint64_t)1 << 28}, {2, 9, 3, (uint64_t)1 << 30}};
+    uint64_t seed = 77;
+    for (const shape &sh : shapes) {
+        std::vector<uint64_t> p(sh.k * sh.m), c10(sh.k * sh.k), c01(sh.k * sh.k);
+        for (auto &v : p)
+            v = splitmix64(&seed) % (sh.max_p + 1);
+        rdx_error err;
+        CHECK(rdx_delong_place_products(p.data(), sh.k, sh.m, sh.n_pos, c10.data(), c01.data(), &err) == RDX_OK,
+              "CPU: %s", err.msg);
+        for (const char *sched : {"forward", "random:3"}) {
+            set_schedule(sched);
+            std::vector<uint64_t> d10(sh.k * sh.k, 1), d01(sh.k * sh.k, 1);
+            int code = rdx_cuda_roc_place_products(p.data(), sh.k, sh.m, sh.n_pos, d10.data(), d01.data());
+            CHECK(code == 0 && d10 == c10 && d01 == c01, "%zu x %zu placements up to %llu, %s: %s, %s", sh.k, sh.m,
+                  (unsigned long long)sh.max_p, sched, rdx_cuda_error_string(code),
+                  d10 == c10 ? "p10 equal, p01 differs" : "p10 differs");
+        }
+    }
+    std::vector<uint64_t> big(2 * 8, (uint64_t)1 << 31), out(4);
+    rdx_error err;
+    CHECK(rdx_delong_place_products(big.data(), 2, 8, 4, out.data(), out.data(), &err) == RDX_E_INVALID,
+          "CPU: sums of 2^64 accepted");
+    CHECK(rdx_cuda_roc_place_products(big.data(), 2, 8, 4, out.data(), out.data()) != 0,
+          "device: sums of 2^64 accepted");
+}
+
 void check_screen(const study_set &s, size_t n_boot)
 {
     const size_t n = s.label.size(), nf = s.scores.size();
@@ -335,6 +373,7 @@ int main()
         check_placements(ties);
         check_screen(ties, 64);
         check_delong_random(random_set(120, 12, 40, 0, 4));
+        check_place_products();
         /* 2000 studies: counts in global scratch instead of shared memory. */
         check_boot_auc("2000 studies", random_set(2000, 2, 300, 0, 8), 1, 16);
         check_errors(ties);
