@@ -51,7 +51,8 @@ static const char *extract_usage =
     "\n"
     "Progress goes to stderr: a status line on a terminal, else one line per case with\n"
     "its time and the time its files took to read (the next case is read while this one\n"
-    "is computed).\n"
+    "is computed). Consecutive manifest rows with the same image file (several ROIs or\n"
+    "labels of one scan or dose grid) read the image once.\n"
     "Exit codes: 0 all cases ok; 1 some cases failed (the others are in the output);\n"
     "2 usage error; 3 input error (single case, or settings/manifest unusable);\n"
     "4 cannot write the output.\n"
@@ -207,7 +208,8 @@ static double now_seconds(void);
 /* One case read from its files, or the error that stopped the reading. */
 typedef struct {
     const rdx_case_spec *spec;
-    rdx_image img;
+    const rdx_grid *shared; /* set: the image is the one held from the case before (not read), on this grid */
+    rdx_image img;          /* the image read, when not shared */
     rdx_mask mask;
     rdx_status st;
     rdx_error err;
@@ -220,8 +222,9 @@ static void loaded_free(loaded_case *l)
     rdx_mask_free(&l->mask);
 }
 
-/* Reads image and mask of l->spec and checks that they fit together (a
- * thread entry: the reading of the next case overlaps the features of this one). */
+/* Reads image (unless shared) and mask of l->spec and checks that they fit
+ * together (a thread entry: the reading of the next case overlaps the
+ * features of this one, which reads the shared image too but does not change it). */
 static void *load_case(void *arg)
 {
     loaded_case *l = arg;
@@ -230,11 +233,11 @@ static void *load_case(void *arg)
     double t0 = now_seconds();
     memset(&l->img, 0, sizeof l->img);
     memset(&l->mask, 0, sizeof l->mask);
-    rdx_status st = rdx_image_read(c->image, &l->img, err);
+    rdx_status st = l->shared ? RDX_OK : rdx_image_read(c->image, &l->img, err);
     if (!st)
         st = rdx_mask_read(c->mask, c->label, &l->mask, err);
     if (!st)
-        st = rdx_grid_check_same(&l->img.grid, c->image, &l->mask.grid, c->mask, err);
+        st = rdx_grid_check_same(l->shared ? l->shared : &l->img.grid, c->image, &l->mask.grid, c->mask, err);
     if (!st && rdx_mask_count(&l->mask) == 0)
         st = c->label == RDX_LABEL_ANY
                  ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
@@ -254,10 +257,11 @@ typedef struct {
     int running;
 } prefetch;
 
-static void prefetch_start(prefetch *p, loaded_case *l, const rdx_case_spec *spec)
+static void prefetch_start(prefetch *p, loaded_case *l, const rdx_case_spec *spec, const rdx_grid *shared)
 {
     memset(&l->err, 0, sizeof l->err);
     l->spec = spec;
+    l->shared = shared;
     p->running = pthread_create(&p->thread, NULL, load_case, l) == 0;
     if (!p->running) /* no thread to spare: read it now */
         load_case(l);
@@ -277,22 +281,48 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Features of a read case. With --device auto on a CUDA device, a device
- * failure (out of device memory, driver error) is reported and the case is
- * computed again on the CPU, so the volumes are kept until it succeeds;
- * otherwise the pipeline takes them over (lower peak memory). */
-static rdx_status compute_case(loaded_case *l, const rdx_settings *s, rdx_device requested, rdx_device device,
-                               double *values, rdx_error *err)
+/* The image of the last case read, kept while the next case shares it. */
+typedef struct {
+    const char *path; /* NULL: none held */
+    rdx_image img;
+} held_image;
+
+static void held_free(held_image *h)
+{
+    rdx_image_free(&h->img);
+    h->path = NULL;
+}
+
+/* After l was read: an image it read replaces the held one. */
+static void held_take(held_image *h, loaded_case *l)
+{
+    if (l->shared || !l->img.data)
+        return;
+    held_free(h);
+    h->img = l->img;
+    h->path = l->spec->image;
+    memset(&l->img, 0, sizeof l->img);
+}
+
+/* Features of case l on image img. With --device auto on a CUDA device, a
+ * device failure (out of device memory, driver error) is reported and the
+ * case is computed again on the CPU, so the volumes are kept until it
+ * succeeds; they are also kept when keep_image is set (the next case shares
+ * the image); otherwise the pipeline takes them over (lower peak memory). */
+static rdx_status compute_case(rdx_image *img, loaded_case *l, int keep_image, const rdx_settings *s,
+                               rdx_device requested, rdx_device device, double *values, rdx_error *err)
 {
     const char *path = l->spec->image;
-    if (requested != RDX_DEVICE_AUTO || device != RDX_DEVICE_CUDA)
-        return rdx_extract_case_take(&l->img, &l->mask, s, device, path, values, err);
-    rdx_status st = rdx_extract_case(&l->img, &l->mask, s, device, path, values, err);
-    if (st != RDX_E_DEVICE)
+    int retry = requested == RDX_DEVICE_AUTO && device == RDX_DEVICE_CUDA;
+    if (!retry && !keep_image)
+        return rdx_extract_case_take(img, &l->mask, s, device, path, values, err);
+    rdx_status st = rdx_extract_case(img, &l->mask, s, device, path, values, err);
+    if (st != RDX_E_DEVICE || !retry)
         return st;
     fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", l->spec->case_id,
             err->msg);
-    return rdx_extract_case_take(&l->img, &l->mask, s, RDX_DEVICE_CPU, path, values, err);
+    return keep_image ? rdx_extract_case(img, &l->mask, s, RDX_DEVICE_CPU, path, values, err)
+                      : rdx_extract_case_take(img, &l->mask, s, RDX_DEVICE_CPU, path, values, err);
 }
 
 /* Terminal: one rewritten status line; otherwise one line per case. */
@@ -382,25 +412,31 @@ int rdx_cli_extract(int argc, char **argv)
     loaded_case slot[2];
     memset(slot, 0, sizeof slot);
     prefetch reader = {0};
+    held_image held = {0};
     size_t next = next_case(&out, &cases, 0, &skipped);
     if (next < cases.n)
-        prefetch_start(&reader, &slot[0], &cases.items[next]);
+        prefetch_start(&reader, &slot[0], &cases.items[next], NULL);
     for (int cur = 0; next < cases.n && !output_failed; cur ^= 1) {
         const rdx_case_spec *c = &cases.items[next];
         double t_case = now_seconds();
         prefetch_wait(&reader);
         loaded_case *l = &slot[cur];
+        held_take(&held, l);
         size_t done = next + 1;
         next = next_case(&out, &cases, next + 1, &skipped);
+        /* The next case reuses the held image when it names the same file. */
+        int share = next < cases.n && held.path && !strcmp(held.path, cases.items[next].image);
         if (next < cases.n)
-            prefetch_start(&reader, &slot[cur ^ 1], &cases.items[next]);
+            prefetch_start(&reader, &slot[cur ^ 1], &cases.items[next], share ? &held.img.grid : NULL);
         double values[RDX_F_COUNT];
         for (int f = 0; f < RDX_F_COUNT; f++)
             values[f] = NAN;
         rdx_error case_err = l->err;
         st = l->st;
         if (!st)
-            st = compute_case(l, &s, requested, device, values, &case_err);
+            st = compute_case(&held.img, l, share, &s, requested, device, values, &case_err);
+        if (!share)
+            held_free(&held);
         loaded_free(l);
         if (st)
             failed++;
@@ -415,6 +451,7 @@ int rdx_cli_extract(int argc, char **argv)
     prefetch_wait(&reader); /* after an output failure the case read ahead is dropped */
     loaded_free(&slot[0]);
     loaded_free(&slot[1]);
+    held_free(&held);
     if (sink_close(&out, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         output_failed = 1;

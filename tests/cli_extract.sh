@@ -108,6 +108,23 @@ for k in 0 1 2; do "$RDX" extract --manifest "$T/five.csv" --shard $k/3 --settin
 [ "$(cut -d, -f1 "$T/five_2.csv" | sort -u | tr '\n' ' ')" = "c4 c5 case_id " ] && ok || bad "shard 2/3 holds c4 and c5"
 { cat "$T/five_0.csv"; tail -n +2 "$T/five_1.csv"; tail -n +2 "$T/five_2.csv"; } | cmp -s - "$T/five_all.csv" \
   && ok || bad "shards joined in order differ from the whole run"
+# Consecutive rows naming the same image read it once: rows 2 and 4 reuse row 1's image, row 3
+# fails on its empty mask without losing it; every case equals its own single-case run.
+cat >"$T/shared.csv" <<CSV
+case_id,image,mask,label
+s1,$IMG,$MASK,
+s2,$IMG,$MASK,1
+s3,$IMG,$D/bad/empty_mask.nii.gz,
+s4,$IMG,$MASK,
+CSV
+"$RDX" extract --manifest "$T/shared.csv" --settings "$SET" --out "$T/shared_out.csv" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "case s3 failed: .*empty_mask.nii.gz" "$T/err" && ok || bad "shared image: exit $rc, $(cat "$T/err")"
+"$RDX" extract --image "$IMG" --mask "$MASK" --settings "$SET" --case-id s --out "$T/one.csv" -q
+same_as_one() { grep "^$1," "$2" | sed "s/^$1,/s,/" | cmp -s - <(tail -n +2 "$T/one.csv"); }
+for id in s1 s2 s4; do
+  same_as_one $id "$T/shared_out.csv" && ok || bad "case $id on a shared image differs from its single run"
+done
 expect_error "bad shard" 2 "expects K/N" -- extract --manifest "$T/five.csv" --shard 3/3 --settings "$SET" --out "$T/x.csv"
 expect_error "shard without manifest" 2 "needs --manifest" -- extract --image "$IMG" --mask "$MASK" --shard 0/2 --settings "$SET" --out "$T/x.csv"
 
@@ -157,6 +174,12 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
   grep -q "out of memory; computing it on the CPU" "$T/err" && ok || bad "auto fallback not reported: $(cat "$T/err")"
   "$RDX" extract --device cpu --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/cpu.csv" -q
   cmp -s "$T/full.csv" "$T/cpu.csv" && ok || bad "auto fallback differs from the CPU run"
+  # The same with two cases sharing their image: both fall back, the image kept for the second.
+  printf 'case_id,image,mask\nf1,%s,%s\nf2,%s,%s\n' "$IMG" "$MASK" "$IMG" "$MASK" >"$T/full2.csv"
+  SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" extract --manifest "$T/full2.csv" --settings "$SET" --out "$T/full2_out.csv" \
+    2>"$T/err" && ok || bad "auto with a full device, shared image: exit $?"
+  [ "$(grep -c 'computing it on the CPU' "$T/err")" -eq 2 ] && ok || bad "two fallbacks expected: $(cat "$T/err")"
+  for id in f1 f2; do same_as_one $id "$T/full2_out.csv" && ok || bad "fallback case $id differs from the CPU run"; done
   SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" extract --device cuda --image "$IMG" --mask "$MASK" --settings "$SET" \
     --out "$T/full.csv" 2>"$T/err"
   rc=$?
