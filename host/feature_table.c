@@ -18,6 +18,7 @@
 #define AGG_2D RDX_AGG_2D
 #define AGG_2_5D RDX_AGG_2D
 #define AGG_3D RDX_AGG_3D
+#define AGG_3D_DIR RDX_AGG_3D_DIR
 
 static const rdx_feature_def table[RDX_F_COUNT] = {
 #define RDX_FEATURE(id, tag, code, family, agg, pyname) {tag, code, FAMILY_##family, AGG_##agg, pyname},

@@ -383,9 +383,10 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
                             double *values, rdx_error *err)
 {
     int want2d = (aggregations & RDX_AGG_2D) != 0, want3d = (aggregations & RDX_AGG_3D) != 0;
+    int want_dir = (aggregations & RDX_AGG_3D_DIR) != 0;
     const int64_t *dim = c->in->dim;
     size_t nz = (size_t)dim[2], plane = (size_t)dim[0] * (size_t)dim[1], nf = (size_t)fam->n_features, total = 0;
-    int ndir = want3d ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    int ndir = want3d || want_dir ? RDX_N_DIR_3D : RDX_N_DIR_2D;
     size_t *n_roi = calloc(nz, sizeof *n_roi);
     double *fd = malloc(RDX_N_DIR_3D * nf * sizeof *fd), *f2d = malloc(nz * RDX_N_DIR_2D * nf * sizeof *f2d);
     double *fc = malloc(nz * nf * sizeof *fc);
@@ -411,6 +412,9 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
         write_mean(fam, fd, vd, RDX_N_DIR_3D, RDX_TEX_3D_AVG, values);
         st = merged_features(fam, c, dm, RDX_N_DIR_3D, RDX_TEX_3D_COMB, values);
     }
+    for (int d = 0; !st && want_dir && d < RDX_N_DIR_3D; d++) /* each direction's row: NaN without pairs or runs */
+        for (size_t k = 0; k < nf; k++)
+            values[fam->ids[k][RDX_TEX_3D_DIR] + d] = vd[d] ? fd[(size_t)d * nf + k] : NAN;
     for (int d = 0; d < RDX_N_DIR_3D; d++)
         rdx_counts_free(&dm[d]);
     free(n_roi);
@@ -428,7 +432,7 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
 rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
                              double *values, rdx_error *err)
 {
-    if (!(aggregations & (RDX_AGG_2D | RDX_AGG_3D)))
+    if (!(aggregations & (RDX_AGG_2D | RDX_AGG_3D | RDX_AGG_3D_DIR)))
         return RDX_OK;
     if (c->in->device != RDX_DEVICE_CUDA)
         return aggregate(c, fam, aggregations, values, err);
@@ -501,7 +505,7 @@ rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *f
     const int64_t nz = c->in->dim[2];
     const uint64_t space = fam->code_space(c);
     const int want2d = (aggregations & RDX_AGG_2D) != 0;
-    const int ndir = aggregations & RDX_AGG_3D ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    const int ndir = aggregations & (RDX_AGG_3D | RDX_AGG_3D_DIR) ? RDX_N_DIR_3D : RDX_N_DIR_2D;
     *pre = NULL;
     if (space > budget)
         return RDX_OK;
@@ -575,7 +579,7 @@ static void glcm_count(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_t
 }
 
 /* Feature order of rdx_glcm_features. */
-static const int glcm_ids[RDX_GLCM_N_FEATURES][6] = {
+static const int glcm_ids[RDX_GLCM_N_FEATURES][RDX_TEX_N_IDS] = {
     RDX_TEX_IDS(CM_JOINT_MAX),     RDX_TEX_IDS(CM_JOINT_AVG),      RDX_TEX_IDS(CM_JOINT_VAR),
     RDX_TEX_IDS(CM_JOINT_ENTR),    RDX_TEX_IDS(CM_DIFF_AVG),       RDX_TEX_IDS(CM_DIFF_VAR),
     RDX_TEX_IDS(CM_DIFF_ENTR),     RDX_TEX_IDS(CM_SUM_AVG),        RDX_TEX_IDS(CM_SUM_VAR),

@@ -208,7 +208,7 @@ static void glrlm_count(const rdx_tex_ctx *c, const int u[3], int64_t z0, int64_
 }
 
 /* Feature order of rdx_glrlm_features. */
-static const int glrlm_ids[RDX_GLRLM_N_FEATURES][6] = {
+static const int glrlm_ids[RDX_GLRLM_N_FEATURES][RDX_TEX_N_IDS] = {
     RDX_TEX_IDS(RLM_SRE),       RDX_TEX_IDS(RLM_LRE),       RDX_TEX_IDS(RLM_LGRE),  RDX_TEX_IDS(RLM_HGRE),
     RDX_TEX_IDS(RLM_SRLGE),     RDX_TEX_IDS(RLM_SRHGE),     RDX_TEX_IDS(RLM_LRLGE), RDX_TEX_IDS(RLM_LRHGE),
     RDX_TEX_IDS(RLM_GLNU),      RDX_TEX_IDS(RLM_GLNU_NORM), RDX_TEX_IDS(RLM_RLNU),  RDX_TEX_IDS(RLM_RLNU_NORM),

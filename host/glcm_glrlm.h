@@ -58,13 +58,24 @@ typedef void (*rdx_tex_count_fn)(const rdx_tex_ctx *c, const int u[3], int64_t z
 /* Features of a non-empty matrix into f[]; RDX_OK or RDX_E_NOMEM. */
 typedef rdx_status (*rdx_tex_features_fn)(const rdx_counts *m, const rdx_tex_ctx *c, double *f, rdx_error *err);
 
-/* Aggregation index: the order of the six feature ids of each feature. */
-enum { RDX_TEX_2D_AVG, RDX_TEX_2D_COMB, RDX_TEX_2_5D_AVG, RDX_TEX_2_5D_COMB, RDX_TEX_3D_AVG, RDX_TEX_3D_COMB };
+/* Aggregation index: the order of the feature ids of each feature. The
+ * last, RDX_TEX_3D_DIR, is the id of direction rdx_dir[0]; direction d has
+ * that id + d (rdx/feature_list.h lists the 13 one after another). */
+enum {
+    RDX_TEX_2D_AVG,
+    RDX_TEX_2D_COMB,
+    RDX_TEX_2_5D_AVG,
+    RDX_TEX_2_5D_COMB,
+    RDX_TEX_3D_AVG,
+    RDX_TEX_3D_COMB,
+    RDX_TEX_3D_DIR,
+    RDX_TEX_N_IDS
+};
 
-/* The six ids of feature X (e.g. CM_JOINT_MAX) in aggregation order. */
+/* The ids of feature X (e.g. CM_JOINT_MAX) in aggregation order. */
 #define RDX_TEX_IDS(X)                                                                                     \
-    { RDX_F_##X##_2D_AVG, RDX_F_##X##_2D_COMB, RDX_F_##X##_2_5D_AVG,                                      \
-      RDX_F_##X##_2_5D_COMB, RDX_F_##X##_3D_AVG, RDX_F_##X##_3D_COMB }
+    { RDX_F_##X##_2D_AVG, RDX_F_##X##_2D_COMB,   RDX_F_##X##_2_5D_AVG, RDX_F_##X##_2_5D_COMB,             \
+      RDX_F_##X##_3D_AVG, RDX_F_##X##_3D_COMB, RDX_F_##X##_3D_DIR01 }
 
 /* CUDA: the dense counts of the matrices of jobs (the family's kernel of
  * kernels.h, code space entries per matrix); 0 or a CUDA error code. */
@@ -74,7 +85,7 @@ typedef int (*rdx_tex_device_fn)(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c
 typedef struct {
     const char *name;    /* for error messages */
     int n_features;
-    const int (*ids)[6]; /* ids[f][aggregation]: rdx_feature_id of feature f */
+    const int (*ids)[RDX_TEX_N_IDS]; /* ids[f][aggregation]: rdx_feature_id of feature f */
     rdx_tex_codes_fn codes;
     rdx_tex_count_fn count;
     rdx_tex_features_fn features;

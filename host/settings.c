@@ -38,7 +38,7 @@ static const char *const family_names[] = {
 static const char *const autocorr_names[] = {"exact", "auto", "off"}; /* by rdx_autocorrelation */
 
 /* Aggregation i is the bit 1u << i of rdx_aggregation_flag. */
-static const char *const aggregation_names[] = {"2D", "3D"};
+static const char *const aggregation_names[] = {"2D", "3D", "3D_directions"};
 #define N_AGGREGATIONS (sizeof aggregation_names / sizeof aggregation_names[0])
 
 void rdx_settings_default(rdx_settings *s)
@@ -55,7 +55,7 @@ void rdx_settings_default(rdx_settings *s)
     s->resegmentation.range[1] = INFINITY;
     s->ivh_use_reseg_range = 1;
     s->families = (1u << N_FAMILIES) - 1u;
-    s->texture.aggregations = (1u << N_AGGREGATIONS) - 1u;
+    s->texture.aggregations = RDX_AGG_2D | RDX_AGG_3D;
     s->texture.glcm_distance = 1;
     s->texture.ngtdm_distance = 1;
     s->texture.ngldm_distance = 1;
@@ -532,10 +532,10 @@ static rdx_status texture_entry(const yctx *c, const char *key, const char *full
 {
     rdx_texture *t = arg;
     if (strcmp(key, "aggregation") == 0) {
-        rdx_status st = parse_name_set(c, v, full, "a list of 2D and/or 3D", aggregation_names,
+        rdx_status st = parse_name_set(c, v, full, "a list of 2D, 3D and/or 3D_directions", aggregation_names,
                                        N_AGGREGATIONS, &t->aggregations);
         if (st == RDX_OK && t->aggregations == 0) /* texture families would compute nothing */
-            st = rdx_error_set(c->err, RDX_E_INVALID, "%s:%lu: key '%s' needs at least one of 2D, 3D",
+            st = rdx_error_set(c->err, RDX_E_INVALID, "%s:%lu: key '%s' needs at least one of 2D, 3D, 3D_directions",
                                c->path, line_of(v), full);
         return st;
     }

@@ -166,7 +166,7 @@ int check_matrices(const Volume &v, const rdx_tex_family *fam, int distance, uns
     rdx_status st = rdx_tex_device_matrices(&c, fam, aggregations, budget, &pre, &err);
     CHECK(st == RDX_OK && pre, "%s %s: %s", v.name.c_str(), fam->name, st ? err.msg : "no matrices");
     int compared = 0;
-    const int ndir = aggregations & RDX_AGG_3D ? RDX_N_DIR_3D : RDX_N_DIR_2D;
+    const int ndir = aggregations & (RDX_AGG_3D | RDX_AGG_3D_DIR) ? RDX_N_DIR_3D : RDX_N_DIR_2D;
     const int want2d = (aggregations & RDX_AGG_2D) != 0;
     for (int64_t z = -1; pre && z < v.dim[2]; z++)
         for (int d = 0; d < (z < 0 ? RDX_N_DIR_3D : RDX_N_DIR_2D); d++) {
@@ -197,7 +197,7 @@ void check_volume(const Volume &v, int distance)
     }
     set_schedule("forward");
     for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
-        for (unsigned agg : {(unsigned)RDX_AGG_2D, (unsigned)RDX_AGG_3D})
+        for (unsigned agg : {(unsigned)RDX_AGG_2D, (unsigned)RDX_AGG_3D, (unsigned)RDX_AGG_3D_DIR})
             compared += check_matrices(v, fam, distance, agg, 0, "forward");
     printf("%s, distance %d: %d matrices compared\n", v.name.c_str(), distance, compared);
 }
@@ -208,7 +208,7 @@ std::vector<double> check_features(const Volume &v, int distance)
 {
     std::vector<double> cpu(RDX_F_COUNT, NAN), gpu(RDX_F_COUNT, NAN);
     rdx_texture t = {};
-    t.aggregations = RDX_AGG_2D | RDX_AGG_3D;
+    t.aggregations = RDX_AGG_2D | RDX_AGG_3D | RDX_AGG_3D_DIR;
     t.glcm_distance = distance;
     rdx_texture_input in_cpu = input_of(v, RDX_DEVICE_CPU), in_gpu = input_of(v, RDX_DEVICE_CUDA);
     rdx_error err = {};
@@ -216,16 +216,20 @@ std::vector<double> check_features(const Volume &v, int distance)
           "%s, CPU: %s", v.name.c_str(), err.msg);
     CHECK(!rdx_family_glcm(&in_gpu, &t, gpu.data(), &err) && !rdx_family_glrlm(&in_gpu, &t, gpu.data(), &err),
           "%s, CUDA: %s", v.name.c_str(), err.msg);
-    int computed = 0, differ = 0;
+    int computed = 0, per_direction = 0, differ = 0;
     for (int f = 0; f < RDX_F_COUNT; f++) {
-        computed += !std::isnan(cpu[f]);
+        const bool dir = rdx_feature_table()[f].aggregation == RDX_AGG_3D_DIR;
+        (dir ? per_direction : computed) += !std::isnan(cpu[f]);
         if (memcmp(&cpu[f], &gpu[f], sizeof cpu[f]) && !(std::isnan(cpu[f]) && std::isnan(gpu[f])) && differ++ < 5)
             printf("%s: %s: CPU %.17g, CUDA %.17g\n", v.name.c_str(), rdx_feature_table()[f].tag, cpu[f], gpu[f]);
     }
     CHECK(differ == 0, "%s: %d features differ", v.name.c_str(), differ);
-    /* 25 GLCM + 16 GLRLM features, six aggregations each. */
+    /* 25 GLCM + 16 GLRLM features, six aggregations each, and per direction (NaN where a direction has no pairs). */
     CHECK(computed == 6 * (RDX_GLCM_N_FEATURES + RDX_GLRLM_N_FEATURES), "%s: %d features computed", v.name.c_str(),
           computed);
+    CHECK(per_direction >= RDX_GLCM_N_FEATURES + RDX_GLRLM_N_FEATURES &&
+              per_direction <= RDX_N_DIR_3D * (RDX_GLCM_N_FEATURES + RDX_GLRLM_N_FEATURES),
+          "%s: %d per-direction values computed", v.name.c_str(), per_direction);
     return gpu;
 }
 

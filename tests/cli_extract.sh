@@ -143,6 +143,13 @@ awk -F, 'NR > 1 { v[$2] = $3 } END {
   for (t in v) if (t ~ /_2D|_2_5D/) exit 6
 }' "$T/e.csv" && ok || bad "config E values (awk exit $?)"
 
+# Per-direction GLCM/GLRLM values: 13 tags per feature, whose mean is the 3D averaged value.
+sed 's/aggregation: \[2D, 3D\]/aggregation: [3D, 3D_directions]/' "$SET" >"$T/dir.yaml"
+"$RDX" extract --image "$IMG" --mask "$MASK" --settings "$T/dir.yaml" --out "$T/dir.csv" -q && ok || bad "3D_directions run"
+awk -F, '$2 ~ /^cm_contrast_3D_dir/ { s += $3; n++ } $2 == "cm_contrast_3D_avg" { avg = $3 }
+  $2 ~ /_2D_/ { two = 1 } END { d = s / 13 - avg; exit !(n == 13 && d < 1e-9 && d > -1e-9 && !two) }' "$T/dir.csv" \
+  && ok || bad "per-direction contrast: 13 values averaging to cm_contrast_3D_avg"
+
 # Morphology alone needs no discretisation (CT intensities are not valid grey levels as they are).
 # STS_001: 117,145 mask voxels of 0.977 x 0.977 x 3.27 mm (dataset README): voxel volume ~365,600 mm3.
 printf 'families: [morphology]\n' >"$T/morph.yaml"

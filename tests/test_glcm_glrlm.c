@@ -381,7 +381,7 @@ static void ref_aggregate(const vol *v, const ref_family *r, double out[6][MAXF]
     free(dir2);
 }
 
-static const int glcm_ids[RDX_GLCM_N_FEATURES][6] = {
+static const int glcm_ids[RDX_GLCM_N_FEATURES][RDX_TEX_N_IDS] = {
     RDX_TEX_IDS(CM_JOINT_MAX),     RDX_TEX_IDS(CM_JOINT_AVG),      RDX_TEX_IDS(CM_JOINT_VAR),
     RDX_TEX_IDS(CM_JOINT_ENTR),    RDX_TEX_IDS(CM_DIFF_AVG),       RDX_TEX_IDS(CM_DIFF_VAR),
     RDX_TEX_IDS(CM_DIFF_ENTR),     RDX_TEX_IDS(CM_SUM_AVG),        RDX_TEX_IDS(CM_SUM_VAR),
@@ -391,7 +391,7 @@ static const int glcm_ids[RDX_GLCM_N_FEATURES][6] = {
     RDX_TEX_IDS(CM_CORR),          RDX_TEX_IDS(CM_AUTO_CORR),      RDX_TEX_IDS(CM_CLUST_TEND),
     RDX_TEX_IDS(CM_CLUST_SHADE),   RDX_TEX_IDS(CM_CLUST_PROM),     RDX_TEX_IDS(CM_INFO_CORR1),
     RDX_TEX_IDS(CM_INFO_CORR2)};
-static const int glrlm_ids[RDX_GLRLM_N_FEATURES][6] = {
+static const int glrlm_ids[RDX_GLRLM_N_FEATURES][RDX_TEX_N_IDS] = {
     RDX_TEX_IDS(RLM_SRE),    RDX_TEX_IDS(RLM_LRE),       RDX_TEX_IDS(RLM_LGRE),  RDX_TEX_IDS(RLM_HGRE),
     RDX_TEX_IDS(RLM_SRLGE),  RDX_TEX_IDS(RLM_SRHGE),     RDX_TEX_IDS(RLM_LRLGE), RDX_TEX_IDS(RLM_LRHGE),
     RDX_TEX_IDS(RLM_GLNU),   RDX_TEX_IDS(RLM_GLNU_NORM), RDX_TEX_IDS(RLM_RLNU),  RDX_TEX_IDS(RLM_RLNU_NORM),
@@ -520,7 +520,7 @@ static void test_aggregations(const vol *v, int dist, const char *what)
         double ref[6][MAXF];
         ref_aggregate(v, &r, ref);
         double *got = run_family(v, glrlm, dist, RDX_AGG_2D | RDX_AGG_3D);
-        const int(*ids)[6] = glrlm ? glrlm_ids : glcm_ids;
+        const int(*ids)[RDX_TEX_N_IDS] = glrlm ? glrlm_ids : glcm_ids;
         int bad = 0;
         for (int k = 0; k < r.nf; k++)
             for (int a = 0; a < 6; a++)
@@ -528,6 +528,51 @@ static void test_aggregations(const vol *v, int dist, const char *what)
                     CHECK(0, "%s %s feature %d aggregation %d: got %.12g, want %.12g", what,
                           glrlm ? "GLRLM" : "GLCM", k, a, got[ids[k][a]], ref[a][k]);
         CHECK(bad == 0, "%s %s: %d values differ", what, glrlm ? "GLRLM" : "GLCM", bad);
+        free(got);
+    }
+}
+
+/* Features of the matrix of direction u over the whole volume (NaN when it is empty). */
+static void ref_direction(const vol *v, const ref_family *r, const int u[3], double *f)
+{
+    double *m = calloc((size_t)r->size, sizeof *m);
+    ref_add(r, v, u, 0, v->dim[2], m);
+    if (!ref_features(r, v, m, (double)roi_count(v, 0, v->dim[2]), f))
+        for (int k = 0; k < r->nf; k++)
+            f[k] = NAN;
+    free(m);
+}
+
+/* The per-direction values (aggregation 3D_DIR): _3D_dirNN is the features of
+ * the matrix of direction rdx_dir[NN - 1] (host/directions.h), from the dense
+ * reference, and the 3D averaged value is their mean over the directions
+ * that have pairs or runs. */
+static void test_per_direction(const vol *v, const char *what)
+{
+    for (int glrlm = 0; glrlm <= 1; glrlm++) {
+        ref_family r = ref_family_of(v, glrlm, 1);
+        const int(*ids)[RDX_TEX_N_IDS] = glrlm ? glrlm_ids : glcm_ids;
+        double *got = run_family(v, glrlm, 1, RDX_AGG_3D | RDX_AGG_3D_DIR);
+        int bad = 0;
+        for (int d = 0; d < RDX_N_DIR_3D; d++) {
+            double want[MAXF];
+            ref_direction(v, &r, rdx_dir[d], want);
+            for (int k = 0; k < r.nf; k++)
+                if (!near(got[ids[k][RDX_TEX_3D_DIR] + d], want[k]) && bad++ < 5)
+                    CHECK(0, "%s %s feature %d direction %d: got %.12g, want %.12g", what, glrlm ? "GLRLM" : "GLCM",
+                          k, d + 1, got[ids[k][RDX_TEX_3D_DIR] + d], want[k]);
+        }
+        for (int k = 0; k < r.nf; k++) {
+            double s = 0;
+            int n = 0;
+            for (int d = 0; d < RDX_N_DIR_3D; d++)
+                if (!isnan(got[ids[k][RDX_TEX_3D_DIR] + d])) {
+                    s += got[ids[k][RDX_TEX_3D_DIR] + d];
+                    n++;
+                }
+            bad += !near(got[ids[k][RDX_TEX_3D_AVG]], s / n);
+        }
+        CHECK(bad == 0, "%s %s: %d per-direction values differ", what, glrlm ? "GLRLM" : "GLCM", bad);
         free(got);
     }
 }
@@ -542,8 +587,15 @@ static void test_aggregation_flags(const vol *v)
     CHECK(only2[RDX_F_RLM_SRE_3D_AVG] == -12345 && only2[RDX_F_RLM_RL_ENTR_3D_COMB] == -12345 &&
               only2[RDX_F_RLM_SRE_2_5D_COMB] != -12345,
           "2D-only GLRLM wrote 3D values or missed 2D");
+    CHECK(only3[RDX_F_CM_JOINT_MAX_3D_DIR01] == -12345 && only2[RDX_F_RLM_SRE_3D_DIR13] == -12345,
+          "per-direction values written without 3D_DIR");
+    double *dir = run_family(v, 0, 1, RDX_AGG_3D_DIR);
+    CHECK(dir[RDX_F_CM_JOINT_MAX_3D_AVG] == -12345 && dir[RDX_F_CM_JOINT_MAX_2D_AVG] == -12345 &&
+              dir[RDX_F_CM_JOINT_MAX_3D_DIR01] != -12345 && dir[RDX_F_CM_INFO_CORR2_3D_DIR13] != -12345,
+          "3D_DIR alone wrote another aggregation or missed a direction");
     free(only3);
     free(only2);
+    free(dir);
 }
 
 /* Mirroring x maps the direction sets onto themselves: every aggregation is unchanged. */
@@ -562,6 +614,28 @@ static void test_flip(const vol *v)
         for (int i = 0; i < RDX_F_COUNT; i++)
             bad += !near(a[i], b[i]);
         CHECK(bad == 0, "%s: %d values change under an x flip", glrlm ? "GLRLM" : "GLCM", bad);
+        free(a);
+        free(b);
+        /* Per direction: the flip takes direction u to (-ux, uy, uz), or its opposite. */
+        const int(*ids)[RDX_TEX_N_IDS] = glrlm ? glrlm_ids : glcm_ids;
+        a = run_family(v, glrlm, 1, RDX_AGG_3D_DIR);
+        b = run_family(&f, glrlm, 1, RDX_AGG_3D_DIR);
+        bad = 0;
+        for (int d = 0; d < RDX_N_DIR_3D; d++) {
+            int m = -1;
+            for (int e = 0; e < RDX_N_DIR_3D; e++) {
+                int same = -rdx_dir[d][0] == rdx_dir[e][0] && rdx_dir[d][1] == rdx_dir[e][1] &&
+                           rdx_dir[d][2] == rdx_dir[e][2];
+                int opposite = rdx_dir[d][0] == rdx_dir[e][0] && -rdx_dir[d][1] == rdx_dir[e][1] &&
+                               -rdx_dir[d][2] == rdx_dir[e][2];
+                if (same || opposite)
+                    m = e;
+            }
+            for (int k = 0; m >= 0 && k < (glrlm ? RDX_GLRLM_N_FEATURES : RDX_GLCM_N_FEATURES); k++)
+                bad += !near(b[ids[k][RDX_TEX_3D_DIR] + m], a[ids[k][RDX_TEX_3D_DIR] + d]);
+            bad += m < 0;
+        }
+        CHECK(bad == 0, "%s: %d per-direction values do not follow the x flip", glrlm ? "GLRLM" : "GLCM", bad);
         free(a);
         free(b);
     }
@@ -672,6 +746,19 @@ static void test_sparse_levels(void)
     CHECK_NEAR(rl[RDX_F_RLM_R_PERC_2_5D_COMB], 15.0 / 16, 1e-15, "run percentage 2.5D merged");
     free(cm);
     free(rl);
+    /* Per direction: GLCM only along x (dir01), the others have no pairs;
+     * GLRLM run percentage 3/4 along x, 4/4 along the 12 others. */
+    cm = run_family(&v, 0, 1, RDX_AGG_3D_DIR);
+    rl = run_family(&v, 1, 1, RDX_AGG_3D_DIR);
+    CHECK_NEAR(cm[RDX_F_CM_JOINT_AVG_3D_DIR01], (2 + 4 * 50000.0) / 6, 1e-9, "joint average, direction 1");
+    CHECK_NEAR(rl[RDX_F_RLM_R_PERC_3D_DIR01], 0.75, 1e-15, "run percentage, direction 1");
+    for (int d = 1; d < RDX_N_DIR_3D; d++) {
+        CHECK(isnan(cm[RDX_F_CM_JOINT_AVG_3D_DIR01 + d]), "direction %d has no pairs: NaN", d + 1);
+        CHECK(fabs(rl[RDX_F_RLM_R_PERC_3D_DIR01 + d] - 1.0) <= 1e-15, "run percentage, direction %d: %g", d + 1,
+              rl[RDX_F_RLM_R_PERC_3D_DIR01 + d]);
+    }
+    free(cm);
+    free(rl);
     vol_free(&v);
 }
 
@@ -729,6 +816,7 @@ int main(void)
         test_aggregations(&v, 1, what);
         test_aggregations(&v, 2, what);
         test_flip(&v);
+        test_per_direction(&v, what);
         if (seed == 1) {
             test_threads(&v);
             test_aggregation_flags(&v);

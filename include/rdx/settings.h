@@ -72,11 +72,13 @@ typedef enum {
 
 /* Texture aggregations (IBSI 3.6-3.11): 2D features come from each axial slice
  * (2D averaged / slice-merged) and from all slices together (2.5D); 3D from
- * the volume. */
-typedef enum { RDX_AGG_2D = 1u << 0, RDX_AGG_3D = 1u << 1 } rdx_aggregation_flag;
+ * the volume. 3D_DIR: the GLCM and GLRLM features of each of the 13 3D
+ * directions on its own (the values 3D averaging averages; not an IBSI
+ * aggregation, off by default). */
+typedef enum { RDX_AGG_2D = 1u << 0, RDX_AGG_3D = 1u << 1, RDX_AGG_3D_DIR = 1u << 2 } rdx_aggregation_flag;
 
 typedef struct {
-    unsigned aggregations;  /* bit set of rdx_aggregation_flag; default both */
+    unsigned aggregations;  /* bit set of rdx_aggregation_flag; default 2D and 3D */
     int glcm_distance;      /* Chebyshev distance of GLCM neighbours (default 1) */
     int ngtdm_distance;     /* neighbourhood radius of NGTDM (default 1) */
     int ngldm_distance;     /* neighbourhood radius of NGLDM (default 1) */
