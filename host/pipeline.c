@@ -387,8 +387,10 @@ static rdx_status run_jobs(const job_input *in, int together, const rdx_settings
 /* Boxes up to this many voxels run all their jobs side by side: one family
  * at a time they are too small to keep several threads busy. Larger boxes
  * run them one after another, each on every thread, which also bounds the
- * memory in use. With CUDA the device does the heavy work: its calls stay on
- * one host thread. */
+ * memory in use (on the device too). With CUDA the side-by-side jobs launch
+ * from their own host threads, each on its own default stream, so their
+ * transfers and kernels overlap on the device while the host parts (feature
+ * formulas, hull, zone statistics) run in parallel. */
 #define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
 
 /* The families on the ROI intensities r (which they reorder), then those on
@@ -403,7 +405,7 @@ static rdx_status roi_and_box_families(work_set *w, const roi_intensities *r, co
     int64_t lo[3], hi[3];
     box_bounds(w, lo, hi);
     size_t box_voxels = (size_t)(hi[0] - lo[0] + 1) * (size_t)(hi[1] - lo[1] + 1) * (size_t)(hi[2] - lo[2] + 1);
-    int together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2 && device != RDX_DEVICE_CUDA;
+    int together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2;
     rdx_status st = RDX_OK;
     if (!together) { /* the intensities first: the box and x are never held together */
         st = run_jobs(&in, 0, s, device, values, err);

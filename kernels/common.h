@@ -27,4 +27,20 @@
     type *name = reinterpret_cast<type *>(rdx_dyn_shared_)
 #endif
 
+/* Device memory of a kernels.h call, stream-ordered on the calling host
+ * thread's default stream (the CUDA build compiles with --default-stream
+ * per-thread): families computed side by side on several host threads then
+ * overlap on the device, which cudaFree, synchronising the whole device,
+ * would prevent; and the memory pool keeps freed blocks for the next call
+ * (rdx_cuda_device_query sets how much). */
+template <class T> static inline cudaError_t rdx_dev_malloc(T **p, size_t bytes)
+{
+    return cudaMallocAsync(reinterpret_cast<void **>(p), bytes, cudaStreamPerThread);
+}
+
+static inline cudaError_t rdx_dev_free(void *p)
+{
+    return p ? cudaFreeAsync(p, cudaStreamPerThread) : cudaSuccess;
+}
+
 #endif

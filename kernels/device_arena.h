@@ -18,13 +18,13 @@ class device_arena {
     ~device_arena()
     {
         for (void *p : ptrs_)
-            cudaFree(p);
+            rdx_dev_free(p);
     }
 
     template <class T> cudaError_t alloc(T **p, size_t count)
     {
         void *raw = nullptr;
-        cudaError_t err = cudaMalloc(&raw, (count ? count : 1) * sizeof(T));
+        cudaError_t err = rdx_dev_malloc(&raw, (count ? count : 1) * sizeof(T));
         if (err == cudaSuccess)
             ptrs_.push_back(raw);
         *p = static_cast<T *>(raw);

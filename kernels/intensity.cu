@@ -90,9 +90,9 @@ template <class Terms> int block_sums(const float *x, size_t n, Terms terms, dou
         return cudaErrorInvalidValue;
     float *dx = nullptr;
     double *dp = nullptr;
-    cudaError_t err = cudaMalloc(&dx, n * sizeof *dx);
+    cudaError_t err = rdx_dev_malloc(&dx, n * sizeof *dx);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dp, np * sizeof *dp);
+        err = rdx_dev_malloc(&dp, np * sizeof *dp);
     if (err == cudaSuccess)
         err = cudaMemcpy(dx, x, n * sizeof *dx, cudaMemcpyHostToDevice);
     if (err == cudaSuccess) {
@@ -101,8 +101,8 @@ template <class Terms> int block_sums(const float *x, size_t n, Terms terms, dou
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(part, dp, np * sizeof *dp, cudaMemcpyDeviceToHost);
-    cudaFree(dx);
-    cudaFree(dp);
+    rdx_dev_free(dx);
+    rdx_dev_free(dp);
     return (int)err;
 }
 
@@ -235,11 +235,11 @@ int rdx_cuda_select_ranks(const float *x, size_t n, const size_t *ranks, size_t 
     float *dx = nullptr;
     uint32_t *dprefix = nullptr;
     unsigned long long *dhist = nullptr;
-    cudaError_t err = cudaMalloc(&dx, n * sizeof *dx);
+    cudaError_t err = rdx_dev_malloc(&dx, n * sizeof *dx);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dprefix, m * sizeof *dprefix);
+        err = rdx_dev_malloc(&dprefix, m * sizeof *dprefix);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dhist, m * kDigits * sizeof *dhist);
+        err = rdx_dev_malloc(&dhist, m * kDigits * sizeof *dhist);
     if (err == cudaSuccess)
         err = cudaMemcpy(dx, x, n * sizeof *dx, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -247,9 +247,9 @@ int rdx_cuda_select_ranks(const float *x, size_t n, const size_t *ranks, size_t 
     if (err == cudaSuccess)
         for (size_t r = 0; r < m; r++)
             vals[r] = key_float(prefix[r]);
-    cudaFree(dx);
-    cudaFree(dprefix);
-    cudaFree(dhist);
+    rdx_dev_free(dx);
+    rdx_dev_free(dprefix);
+    rdx_dev_free(dhist);
     return (int)err;
 }
 
@@ -268,13 +268,13 @@ int rdx_cuda_local_means(const float *box, const int64_t dim[3], const rdx_chord
     rdx_chord *dch = nullptr;
     int64_t *dc = nullptr;
     double *dm = nullptr;
-    cudaError_t err = cudaMalloc(&dbox, nv * sizeof *dbox);
+    cudaError_t err = rdx_dev_malloc(&dbox, nv * sizeof *dbox);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dch, (size_t)n_chords * sizeof *dch);
+        err = rdx_dev_malloc(&dch, (size_t)n_chords * sizeof *dch);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dc, n * sizeof *dc);
+        err = rdx_dev_malloc(&dc, n * sizeof *dc);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dm, n * sizeof *dm);
+        err = rdx_dev_malloc(&dm, n * sizeof *dm);
     if (err == cudaSuccess)
         err = cudaMemcpy(dbox, box, nv * sizeof *dbox, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -288,10 +288,10 @@ int rdx_cuda_local_means(const float *box, const int64_t dim[3], const rdx_chord
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(means, dm, n * sizeof *dm, cudaMemcpyDeviceToHost);
-    cudaFree(dbox);
-    cudaFree(dch);
-    cudaFree(dc);
-    cudaFree(dm);
+    rdx_dev_free(dbox);
+    rdx_dev_free(dch);
+    rdx_dev_free(dc);
+    rdx_dev_free(dm);
     return (int)err;
 }
 
@@ -304,11 +304,11 @@ int rdx_cuda_discretise(const float *x, const uint8_t *roi, size_t n, const rdx_
     float *dx = nullptr;
     uint8_t *droi = nullptr;
     int32_t *dgrey = nullptr;
-    cudaError_t err = cudaMalloc(&dx, n * sizeof *dx);
+    cudaError_t err = rdx_dev_malloc(&dx, n * sizeof *dx);
     if (err == cudaSuccess)
-        err = cudaMalloc(&droi, n * sizeof *droi);
+        err = rdx_dev_malloc(&droi, n * sizeof *droi);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dgrey, n * sizeof *dgrey);
+        err = rdx_dev_malloc(&dgrey, n * sizeof *dgrey);
     if (err == cudaSuccess)
         err = cudaMemcpy(dx, x, n * sizeof *dx, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -319,8 +319,8 @@ int rdx_cuda_discretise(const float *x, const uint8_t *roi, size_t n, const rdx_
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(grey, dgrey, n * sizeof *dgrey, cudaMemcpyDeviceToHost);
-    cudaFree(dx);
-    cudaFree(droi);
-    cudaFree(dgrey);
+    rdx_dev_free(dx);
+    rdx_dev_free(droi);
+    rdx_dev_free(dgrey);
     return (int)err;
 }

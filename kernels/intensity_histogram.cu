@@ -61,9 +61,9 @@ int rdx_cuda_intensity_histogram(const float *x, size_t n, const rdx_disc_info *
     const size_t nb = (size_t)d->n_bins;
     float *dx = nullptr;
     unsigned long long *dh = nullptr;
-    cudaError_t err = cudaMalloc(&dx, n * sizeof *dx);
+    cudaError_t err = rdx_dev_malloc(&dx, n * sizeof *dx);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dh, nb * sizeof *dh);
+        err = rdx_dev_malloc(&dh, nb * sizeof *dh);
     if (err == cudaSuccess)
         err = cudaMemcpy(dx, x, n * sizeof *dx, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -72,7 +72,7 @@ int rdx_cuda_intensity_histogram(const float *x, size_t n, const rdx_disc_info *
         err = launch(dx, n, *d, dh);
     if (err == cudaSuccess)
         err = cudaMemcpy(hist, dh, nb * sizeof *dh, cudaMemcpyDeviceToHost);
-    cudaFree(dx);
-    cudaFree(dh);
+    rdx_dev_free(dx);
+    rdx_dev_free(dh);
     return (int)err;
 }

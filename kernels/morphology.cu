@@ -140,7 +140,7 @@ cudaError_t mesh_keys(const uint8_t *dm, const int64_t dim[3], const int8_t (*dt
     *keys = (uint64_t *)malloc((size_t)(3 * total) * sizeof **keys);
     if (!*keys)
         return cudaErrorMemoryAllocation;
-    err = cudaMalloc(&dk, (size_t)(3 * total) * sizeof *dk);
+    err = rdx_dev_malloc(&dk, (size_t)(3 * total) * sizeof *dk);
     if (err == cudaSuccess)
         err = cudaMemcpy(dc, row_off, (size_t)rows * sizeof *row_off, cudaMemcpyHostToDevice);
     if (err == cudaSuccess) {
@@ -150,7 +150,7 @@ cudaError_t mesh_keys(const uint8_t *dm, const int64_t dim[3], const int8_t (*dt
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(*keys, dk, (size_t)(3 * total) * sizeof *dk, cudaMemcpyDeviceToHost);
-    cudaFree(dk);
+    rdx_dev_free(dk);
     return err;
 }
 
@@ -174,11 +174,11 @@ int rdx_cuda_mesh_keys(const uint8_t *mask, const int64_t dim[3], uint64_t **key
     uint8_t *dm = nullptr;
     int8_t(*dt)[16] = nullptr;
     long long *dc = nullptr;
-    cudaError_t err = row_off ? cudaMalloc(&dm, nvox ? nvox : 1) : cudaErrorMemoryAllocation;
+    cudaError_t err = row_off ? rdx_dev_malloc(&dm, nvox ? nvox : 1) : cudaErrorMemoryAllocation;
     if (err == cudaSuccess)
-        err = cudaMalloc(&dt, sizeof RDX_MC_TRI_TABLE);
+        err = rdx_dev_malloc(&dt, sizeof RDX_MC_TRI_TABLE);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dc, (size_t)rows * sizeof *dc);
+        err = rdx_dev_malloc(&dc, (size_t)rows * sizeof *dc);
     if (err == cudaSuccess && nvox)
         err = cudaMemcpy(dm, mask, nvox, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -191,9 +191,9 @@ int rdx_cuda_mesh_keys(const uint8_t *mask, const int64_t dim[3], uint64_t **key
         *n_tri = 0;
     }
     free(row_off);
-    cudaFree(dm);
-    cudaFree(dt);
-    cudaFree(dc);
+    rdx_dev_free(dm);
+    rdx_dev_free(dt);
+    rdx_dev_free(dc);
     return (int)err;
 }
 
@@ -207,15 +207,15 @@ int rdx_cuda_autocorr_pair_sums(const int32_t *x, const int32_t *y, const int32_
     const size_t ni = (size_t)n * sizeof(int32_t), nd = (size_t)n * sizeof(double);
     int32_t *dx = nullptr, *dy = nullptr, *dz = nullptr;
     double *dd = nullptr, *ds = nullptr;
-    cudaError_t err = cudaMalloc(&dx, ni);
+    cudaError_t err = rdx_dev_malloc(&dx, ni);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dy, ni);
+        err = rdx_dev_malloc(&dy, ni);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dz, ni);
+        err = rdx_dev_malloc(&dz, ni);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dd, nd);
+        err = rdx_dev_malloc(&dd, nd);
     if (err == cudaSuccess)
-        err = cudaMalloc(&ds, 3 * nd);
+        err = rdx_dev_malloc(&ds, 3 * nd);
     if (err == cudaSuccess)
         err = cudaMemcpy(dx, x, ni, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -233,11 +233,11 @@ int rdx_cuda_autocorr_pair_sums(const int32_t *x, const int32_t *y, const int32_
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(sums, ds, 3 * nd, cudaMemcpyDeviceToHost);
-    cudaFree(dx);
-    cudaFree(dy);
-    cudaFree(dz);
-    cudaFree(dd);
-    cudaFree(ds);
+    rdx_dev_free(dx);
+    rdx_dev_free(dy);
+    rdx_dev_free(dz);
+    rdx_dev_free(dd);
+    rdx_dev_free(ds);
     return (int)err;
 }
 
@@ -252,9 +252,9 @@ int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3
     int32_t *dp = nullptr;
     double *dmax = nullptr;
     double *host_max = (double *)malloc(blocks * sizeof *host_max);
-    cudaError_t err = host_max ? cudaMalloc(&dp, (size_t)n * 3 * sizeof *dp) : cudaErrorMemoryAllocation;
+    cudaError_t err = host_max ? rdx_dev_malloc(&dp, (size_t)n * 3 * sizeof *dp) : cudaErrorMemoryAllocation;
     if (err == cudaSuccess)
-        err = cudaMalloc(&dmax, blocks * sizeof *dmax);
+        err = rdx_dev_malloc(&dmax, blocks * sizeof *dmax);
     if (err == cudaSuccess)
         err = cudaMemcpy(dp, xyz, (size_t)n * 3 * sizeof *dp, cudaMemcpyHostToDevice);
     if (err == cudaSuccess) {
@@ -267,7 +267,7 @@ int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3
     for (unsigned b = 0; err == cudaSuccess && b < blocks; b++)
         *d2 = host_max[b] > *d2 ? host_max[b] : *d2;
     free(host_max);
-    cudaFree(dp);
-    cudaFree(dmax);
+    rdx_dev_free(dp);
+    rdx_dev_free(dmax);
     return (int)err;
 }

@@ -96,11 +96,11 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, int64_t *m)
     nbh_args a = {nullptr, nullptr, {in->dim[0], in->dim[1], in->dim[2]}, in->width, cells, in->n_grey,
                   in->n_rows, in->distance, in->alpha, in->in_plane, nullptr};
     int32_t *dgrey = nullptr, *drow = nullptr;
-    err = cudaMalloc(&dgrey, n * sizeof *dgrey);
+    err = rdx_dev_malloc(&dgrey, n * sizeof *dgrey);
     if (err == cudaSuccess)
-        err = cudaMalloc(&drow, n_row * sizeof *drow);
+        err = rdx_dev_malloc(&drow, n_row * sizeof *drow);
     if (err == cudaSuccess)
-        err = cudaMalloc(&a.m, total * sizeof *a.m);
+        err = rdx_dev_malloc(&a.m, total * sizeof *a.m);
     if (err == cudaSuccess)
         err = cudaMemcpy(dgrey, in->grey, n * sizeof *dgrey, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -116,9 +116,9 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, int64_t *m)
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(m, a.m, total * sizeof *a.m, cudaMemcpyDeviceToHost);
-    cudaFree(dgrey);
-    cudaFree(drow);
-    cudaFree(a.m);
+    rdx_dev_free(dgrey);
+    rdx_dev_free(drow);
+    rdx_dev_free(a.m);
     return (int)err;
 }
 

@@ -49,9 +49,9 @@ cudaError_t upload_axis(const rdx_cuda_axis_taps &t, axis *a)
     const size_t count = (size_t)t.n * (size_t)t.k;
     int64_t *off = nullptr;
     double *w = nullptr;
-    cudaError_t err = cudaMalloc(&off, count * sizeof *off);
+    cudaError_t err = rdx_dev_malloc(&off, count * sizeof *off);
     if (err == cudaSuccess)
-        err = cudaMalloc(&w, count * sizeof *w);
+        err = rdx_dev_malloc(&w, count * sizeof *w);
     if (err == cudaSuccess)
         err = cudaMemcpy(off, t.off, count * sizeof *off, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -95,9 +95,9 @@ int rdx_cuda_resample(const float *src, size_t src_count, const rdx_cuda_axis_ta
     for (int a = 0; a < 3 && err == cudaSuccess; a++)
         err = upload_axis(axes[a], &ax[a]);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dsrc, src_count * sizeof *dsrc);
+        err = rdx_dev_malloc(&dsrc, src_count * sizeof *dsrc);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dout, out_bytes);
+        err = rdx_dev_malloc(&dout, out_bytes);
     if (err == cudaSuccess)
         err = cudaMemcpy(dsrc, src, src_count * sizeof *dsrc, cudaMemcpyHostToDevice);
     if (err == cudaSuccess) {
@@ -114,10 +114,10 @@ int rdx_cuda_resample(const float *src, size_t src_count, const rdx_cuda_axis_ta
         err = cudaMemcpy(out_img ? static_cast<void *>(out_img) : static_cast<void *>(out_mask), dout, out_bytes,
                          cudaMemcpyDeviceToHost);
     for (int a = 0; a < 3; a++) {
-        cudaFree(const_cast<int64_t *>(ax[a].off));
-        cudaFree(const_cast<double *>(ax[a].w));
+        rdx_dev_free(const_cast<int64_t *>(ax[a].off));
+        rdx_dev_free(const_cast<double *>(ax[a].w));
     }
-    cudaFree(dsrc);
-    cudaFree(dout);
+    rdx_dev_free(dsrc);
+    rdx_dev_free(dout);
     return (int)err;
 }

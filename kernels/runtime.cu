@@ -2,6 +2,7 @@
 #include "common.h"
 #include "kernels.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len)
@@ -28,6 +29,12 @@ int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len
         return 0;
     }
     snprintf(name, name_len, "%s, %.1f GiB", p.name, (double)p.totalGlobalMem / (1u << 30));
+    /* The pool of rdx_dev_malloc keeps up to 1 GiB of freed memory for the
+     * next calls instead of returning it at every synchronisation. */
+    cudaMemPool_t pool;
+    uint64_t keep = (uint64_t)1 << 30;
+    if (cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess)
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
     return 1;
 #endif
 }

@@ -256,16 +256,16 @@ struct label_buffers {
 
     void release()
     {
-        cudaFree(grey);
-        cudaFree(dist);
-        cudaFree(label);
-        cudaFree(number);
-        cudaFree(tiles);
-        cudaFree(changed);
-        cudaFree(t.size);
-        cudaFree(t.first);
-        cudaFree(t.min_dist);
-        cudaFree(t.grey);
+        rdx_dev_free(grey);
+        rdx_dev_free(dist);
+        rdx_dev_free(label);
+        rdx_dev_free(number);
+        rdx_dev_free(tiles);
+        rdx_dev_free(changed);
+        rdx_dev_free(t.size);
+        rdx_dev_free(t.first);
+        rdx_dev_free(t.min_dist);
+        rdx_dev_free(t.grey);
     }
 };
 
@@ -295,7 +295,7 @@ cudaError_t copy_zones(const zone_table &t, uint32_t n_zones, int with_dist, rdx
 
 template <class T> cudaError_t device_copy(T **dst, const T *src, int64_t n)
 {
-    cudaError_t err = cudaMalloc(dst, (size_t)n * sizeof(T));
+    cudaError_t err = rdx_dev_malloc(dst, (size_t)n * sizeof(T));
     if (err == cudaSuccess)
         err = cudaMemcpy(*dst, src, (size_t)n * sizeof(T), cudaMemcpyHostToDevice);
     return err;
@@ -324,26 +324,26 @@ int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage,
     if (err == cudaSuccess && dist)
         err = device_copy(&b.dist, dist, s.n);
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.label, (size_t)s.n * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.label, (size_t)s.n * sizeof(uint32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.number, (size_t)s.n * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.number, (size_t)s.n * sizeof(uint32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.tiles, (size_t)tiles * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.tiles, (size_t)tiles * sizeof(uint32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.changed, sizeof(int));
+        err = rdx_dev_malloc(&b.changed, sizeof(int));
     if (err == cudaSuccess)
         err = converge_labels(b.grey, s, b.label, b.changed);
     if (err == cudaSuccess)
         err = number_zones(b.label, s.n, b.tiles, b.number, &nz);
     const size_t zk = nz ? nz : 1;
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.t.size, zk * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.t.size, zk * sizeof(uint32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.t.first, zk * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.t.first, zk * sizeof(uint32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.t.grey, zk * sizeof(int32_t));
+        err = rdx_dev_malloc(&b.t.grey, zk * sizeof(int32_t));
     if (err == cudaSuccess)
-        err = cudaMalloc(&b.t.min_dist, zk * sizeof(int32_t));
+        err = rdx_dev_malloc(&b.t.min_dist, zk * sizeof(int32_t));
     if (err == cudaSuccess)
         err = cudaMemset(b.t.size, 0, zk * sizeof(uint32_t));
     if (err == cudaSuccess)
@@ -371,7 +371,7 @@ int rdx_cuda_zones_border_distance(const int64_t dim[3], const uint8_t *mask, in
     int32_t *dd = nullptr;
     cudaError_t err = device_copy(&dm, mask, s.n);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dd, (size_t)s.n * sizeof(int32_t));
+        err = rdx_dev_malloc(&dd, (size_t)s.n * sizeof(int32_t));
     if (err == cudaSuccess) {
         KLAUNCH(grid_for(s.n), kThreads, 0, 0, init_distance)(dm, s.n, dd);
         /* Min-plus convolution with |.| along x, then y, then z: Manhattan. */
@@ -381,7 +381,7 @@ int rdx_cuda_zones_border_distance(const int64_t dim[3], const uint8_t *mask, in
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(dist, dd, (size_t)s.n * sizeof(int32_t), cudaMemcpyDeviceToHost);
-    cudaFree(dm);
-    cudaFree(dd);
+    rdx_dev_free(dm);
+    rdx_dev_free(dd);
     return (int)err;
 }

@@ -532,6 +532,12 @@ cudaError_t cudaFree(void *p)
     return cudaSuccess;
 }
 
+/* Stream-ordered allocation: every launch has finished when it returns, so
+ * the same as cudaMalloc / cudaFree. */
+cudaError_t cudaMallocAsync(void **p, size_t size, cudaStream_t) { return cudaMalloc(p, size); }
+
+cudaError_t cudaFreeAsync(void *p, cudaStream_t) { return cudaFree(p); }
+
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind)
 {
     if (count)
