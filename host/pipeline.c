@@ -395,8 +395,9 @@ static rdx_status run_jobs(const job_input *in, int together, const rdx_settings
 
 /* The families on the ROI intensities r (which they reorder), then those on
  * the ROI box, which is cut last: it releases the full-size working volumes
- * of w before the texture matrices (peak memory). */
-static rdx_status roi_and_box_families(work_set *w, const roi_intensities *r, const rdx_settings *s,
+ * of w before the texture matrices (peak memory). When they do not run side
+ * by side, r->x is freed (and set to NULL) before the box is cut. */
+static rdx_status roi_and_box_families(work_set *w, roi_intensities *r, const rdx_settings *s,
                                        rdx_device device, double *values, rdx_error *err)
 {
     job_input in = {r, NULL};
@@ -410,6 +411,8 @@ static rdx_status roi_and_box_families(work_set *w, const roi_intensities *r, co
     if (!together) { /* the intensities first: the box and x are never held together */
         st = run_jobs(&in, 0, s, device, values, err);
         in.roi = NULL;
+        free(r->x);
+        r->x = NULL;
     }
     texture_box box;
     if (!st)
