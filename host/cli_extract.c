@@ -243,8 +243,8 @@ static void *load_case(void *arg)
                  ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
                  : rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask has no voxel with label %d", c->mask,
                                  c->label);
-    if (st)
-        loaded_free(l);
+    if (st) /* an image read stays: the next row may name it too */
+        rdx_mask_free(&l->mask);
     l->st = st;
     l->read_s = now_seconds() - t0;
     return NULL;

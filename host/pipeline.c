@@ -19,6 +19,9 @@ typedef struct {
     rdx_mask morph;      /* morphological mask after interpolation */
     rdx_mask intensity;  /* intensity mask after re-segmentation (the morphological one without it) */
     int own_image, own_morph, own_intensity;
+    /* Bounding box lo..hi of the morphological mask (hi[0] < 0: empty), which
+     * holds the intensity mask too: scans of the masks stay inside it. */
+    int64_t lo[3], hi[3];
 } work_set;
 
 static void work_free(work_set *w)
@@ -125,14 +128,40 @@ static roi_range range_of(const float *x, size_t n)
     return r;
 }
 
-/* ROI intensities in index order, *out owned by the caller, and their range.
- * Slices are counted, then copied, in parallel: each slice writes its own
- * stretch and takes its range; minima, maxima and the integrality flag are
- * the same whatever the threads. */
-static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **out, size_t *n, roi_range *range,
-                             rdx_error *err)
+/* Voxels of mask m within slice z's rows of w's bounding box. */
+static size_t slice_count(const work_set *w, const rdx_mask *m, int64_t z)
 {
-    const size_t nz = (size_t)img->grid.dim[2], plane = (size_t)img->grid.dim[0] * (size_t)img->grid.dim[1];
+    const int64_t *d = w->image.grid.dim;
+    size_t c = 0;
+    for (int64_t y = w->lo[1]; y <= w->hi[1]; y++) {
+        const uint8_t *row = m->data + d[0] * (y + d[1] * z);
+        for (int64_t x = w->lo[0]; x <= w->hi[0]; x++)
+            c += row[x] != 0;
+    }
+    return c;
+}
+
+/* Voxels of mask m (one of w's, inside its bounding box). */
+static size_t mask_count(const work_set *w, const rdx_mask *m)
+{
+    size_t c = 0;
+#pragma omp parallel for schedule(static) reduction(+ : c)
+    for (int64_t z = w->lo[2]; z <= w->hi[2]; z++)
+        c += slice_count(w, m, z);
+    return c;
+}
+
+/* ROI intensities of w (its intensity mask) in index order, *out owned by
+ * the caller, and their range. The slices of the bounding box are counted,
+ * then copied, in parallel: each slice writes its own stretch and takes its
+ * range; minima, maxima and the integrality flag are the same whatever the
+ * threads. */
+static rdx_status roi_values(const work_set *w, float **out, size_t *n, roi_range *range, rdx_error *err)
+{
+    const rdx_image *img = &w->image;
+    const rdx_mask *m = &w->intensity;
+    const int64_t *d = img->grid.dim, z0 = w->lo[2];
+    const size_t nz = (size_t)(w->hi[2] - z0 + 1);
     size_t *start = malloc((nz + 1) * sizeof *start);
     *n = 0;
     *out = NULL;
@@ -141,12 +170,8 @@ static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **ou
         return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu slices", nz);
     start[0] = 0;
 #pragma omp parallel for schedule(static)
-    for (size_t z = 0; z < nz; z++) {
-        size_t c = 0;
-        for (size_t i = z * plane; i < (z + 1) * plane; i++)
-            c += m->data[i] != 0;
-        start[z + 1] = c;
-    }
+    for (size_t z = 0; z < nz; z++)
+        start[z + 1] = slice_count(w, m, z0 + (int64_t)z);
     for (size_t z = 0; z < nz; z++)
         start[z + 1] += start[z];
     *n = start[nz];
@@ -160,9 +185,12 @@ static rdx_status roi_values(const rdx_image *img, const rdx_mask *m, float **ou
 #pragma omp parallel for schedule(static) reduction(min : mn) reduction(max : mx) reduction(& : all_integer)
     for (size_t z = 0; z < nz; z++) {
         size_t k = start[z];
-        for (size_t i = z * plane; i < (z + 1) * plane; i++)
-            if (m->data[i])
-                (*out)[k++] = img->data[i];
+        for (int64_t y = w->lo[1]; y <= w->hi[1]; y++) {
+            size_t row = (size_t)(d[0] * (y + d[1] * (z0 + (int64_t)z)));
+            for (int64_t x = w->lo[0]; x <= w->hi[0]; x++)
+                if (m->data[row + (size_t)x])
+                    (*out)[k++] = img->data[row + (size_t)x];
+        }
         roi_range r = range_of(*out + start[z], k - start[z]);
         mn = fmin(mn, r.mn);
         mx = fmax(mx, r.mx);
@@ -219,9 +247,9 @@ static void box_free(texture_box *b)
     free(b->intensity);
 }
 
-/* The bounding box of w's morphological mask, row by row (minima and
- * maxima: the same whatever the threads). */
-static void box_bounds(const work_set *w, int64_t lo[3], int64_t hi[3])
+/* w->lo, w->hi = the bounding box of w's morphological mask, row by row
+ * (minima and maxima: the same whatever the threads). */
+static void box_bounds(work_set *w)
 {
     const int64_t *d = w->image.grid.dim;
     int64_t lo0 = d[0], lo1 = d[1], lo2 = d[2], hi0 = -1, hi1 = -1, hi2 = -1;
@@ -243,16 +271,16 @@ static void box_bounds(const work_set *w, int64_t lo[3], int64_t hi[3])
             lo2 = z < lo2 ? z : lo2;
             hi2 = z > hi2 ? z : hi2;
         }
-    lo[0] = lo0, lo[1] = lo1, lo[2] = lo2;
-    hi[0] = hi0, hi[1] = hi1, hi[2] = hi2;
+    w->lo[0] = lo0, w->lo[1] = lo1, w->lo[2] = lo2;
+    w->hi[0] = hi0, w->hi[1] = hi1, w->hi[2] = hi2;
 }
 
-/* Cut the box lo..hi out of the working volumes. info is NULL when no
- * grey-level family runs (morphology alone): grey levels are then all 0. */
-static rdx_status box_build(const work_set *w, const int64_t lo[3], const int64_t hi[3], const rdx_disc_info *info,
-                            rdx_device device, texture_box *b, rdx_error *err)
+/* Cut w's bounding box out of its volumes. info is NULL when no grey-level
+ * family runs (morphology alone): grey levels are then all 0. */
+static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_device device, texture_box *b,
+                            rdx_error *err)
 {
-    const int64_t *d = w->image.grid.dim;
+    const int64_t *d = w->image.grid.dim, *lo = w->lo, *hi = w->hi;
     memset(b, 0, sizeof *b);
     for (int a = 0; a < 3; a++) {
         b->in.dim[a] = hi[a] - lo[a] + 1;
@@ -403,8 +431,7 @@ static rdx_status roi_and_box_families(work_set *w, roi_intensities *r, const rd
     job_input in = {r, NULL};
     if (!(s->families & TEXTURE_FAMILIES))
         return run_jobs(&in, 0, s, device, values, err);
-    int64_t lo[3], hi[3];
-    box_bounds(w, lo, hi);
+    const int64_t *lo = w->lo, *hi = w->hi;
     size_t box_voxels = (size_t)(hi[0] - lo[0] + 1) * (size_t)(hi[1] - lo[1] + 1) * (size_t)(hi[2] - lo[2] + 1);
     int together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2;
     rdx_status st = RDX_OK;
@@ -416,7 +443,7 @@ static rdx_status roi_and_box_families(work_set *w, roi_intensities *r, const rd
     }
     texture_box box;
     if (!st)
-        st = box_build(w, lo, hi, (s->families & GREY_LEVEL_FAMILIES) ? r->info : NULL, device, &box, err);
+        st = box_build(w, (s->families & GREY_LEVEL_FAMILIES) ? r->info : NULL, device, &box, err);
     if (st)
         return st;
     work_free(w);
@@ -431,7 +458,7 @@ static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device de
 {
     roi_intensities r = {NULL, 0, NULL};
     roi_range range;
-    rdx_status st = roi_values(&w->image, &w->intensity, &r.x, &r.n, &range, err);
+    rdx_status st = roi_values(w, &r.x, &r.n, &range, err);
     if (st)
         return st;
     rdx_disc_info info;
@@ -464,14 +491,15 @@ static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device,
         st = copy_mask(&w->morph, &w->intensity, err);
     }
     if (!st) {
-        size_t before = rdx_mask_count(&w->intensity);
+        box_bounds(w);
+        size_t before = w->hi[0] < 0 ? 0 : mask_count(w, &w->intensity);
         rdx_resegment(&w->image, &w->intensity, &s->resegmentation);
         if (s->families & RDX_FAMILY_DIAG)
             rdx_diag_roi(&w->image, &w->intensity, &w->morph, 2, values);
         if (before == 0)
             st = rdx_error_set(err, RDX_E_EMPTY_ROI, "the ROI is empty%s",
                                s->resampling.enabled ? " after interpolation" : "");
-        else if (rdx_mask_count(&w->intensity) == 0)
+        else if (mask_count(w, &w->intensity) == 0)
             st = rdx_error_set(err, RDX_E_EMPTY_ROI,
                                "the ROI is empty after re-segmentation (%zu voxels before; range %g .. %g)",
                                before, s->resegmentation.range[0], s->resegmentation.range[1]);

@@ -72,56 +72,79 @@ static uint64_t u2_from_placements(const rdx_roc_column *c, const uint64_t *plac
     return u2;
 }
 
-rdx_status rdx_delong_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10,
-                                     uint64_t *p01, rdx_error *err)
+typedef unsigned __int128 u128;
+
+/* Sums of products of placements over the positives (p10) and over the
+ * negatives (p01), p in [k][m] class by class: exact in 128 bits (a
+ * placement is below 2^33, a class below 2^32 studies). */
+static void place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, u128 *p10, u128 *p01)
 {
-    uint64_t max_p = 0;
-    for (size_t e = 0; e < k * m; e++)
-        max_p = p[e] > max_p ? p[e] : max_p;
-    size_t rows = n_pos > m - n_pos ? n_pos : m - n_pos;
-    if (((unsigned __int128)max_p * max_p * rows) >> 64)
-        return rdx_error_set(err, RDX_E_INVALID,
-                             "delong: %zu positives and %zu negatives: too many studies for exact sums", n_pos,
-                             m - n_pos);
     for (size_t a = 0; a < k; a++)
         for (size_t b = a; b < k; b++) {
             const uint64_t *pa = p + a * m, *pb = p + b * m;
-            uint64_t s10 = 0, s01 = 0;
+            u128 s10 = 0, s01 = 0;
             for (size_t i = 0; i < n_pos; i++)
-                s10 += pa[i] * pb[i];
+                s10 += (u128)pa[i] * pb[i];
             for (size_t i = n_pos; i < m; i++)
-                s01 += pa[i] * pb[i];
+                s01 += (u128)pa[i] * pb[i];
             p10[a * k + b] = p10[b * k + a] = s10;
             p01[a * k + b] = p01[b * k + a] = s01;
         }
-    return RDX_OK;
 }
 
-/* n prod - ua ub: an exact integer (prod <= max placement^2 n, so below 2^128). */
-static double centred(uint64_t n, uint64_t prod, uint64_t ua, uint64_t ub)
+/* 1 when every sum of a class stays below 2^64 (its largest placement
+ * squared times its size): the limit of rdx_cuda_roc_place_products. */
+static int products_fit_64(const uint64_t *p, size_t k, size_t m, size_t n_pos)
 {
-    return (double)((__int128)((unsigned __int128)n * prod) - (__int128)((unsigned __int128)ua * ub));
+    uint64_t max_pos = 0, max_neg = 0;
+    for (size_t a = 0; a < k; a++)
+        for (size_t i = 0; i < m; i++) {
+            uint64_t v = p[a * m + i], *mx = i < n_pos ? &max_pos : &max_neg;
+            *mx = v > *mx ? v : *mx;
+        }
+    return !(((u128)max_pos * max_pos * n_pos) >> 64) && !(((u128)max_neg * max_neg * (m - n_pos)) >> 64);
+}
+
+/* n prod - ua ub: an exact integer (both terms are at most 4 (n_pos n_neg)^2 < 2^127). */
+static double centred(uint64_t n, u128 prod, uint64_t ua, uint64_t ub)
+{
+    return (double)((__int128)(n * prod) - (__int128)((u128)ua * ub));
+}
+
+/* The products on the device, widened; RDX_E_DEVICE on a CUDA error. */
+static rdx_status device_products(const uint64_t *pl, size_t k, size_t m, size_t n_pos, u128 *p10, u128 *p01,
+                                  rdx_error *err)
+{
+    uint64_t *d = malloc(2 * k * k * sizeof *d);
+    if (!d)
+        return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate %zu x %zu sums", k, k);
+    int code = rdx_cuda_roc_place_products(pl, k, m, n_pos, d, d + k * k);
+    for (size_t e = 0; !code && e < k * k; e++) {
+        p10[e] = d[e];
+        p01[e] = d[k * k + e];
+    }
+    free(d);
+    return code ? rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s", rdx_cuda_error_string(code)) : RDX_OK;
 }
 
 /* The k x k covariance from the placements pl ([k][m], class by class) and
  * the U2 of each column: cov(a, b) = S10_ab / (n_pos - 1) / n_pos + S01_ab /
- * (n_neg - 1) / n_neg, the centred sums S from the exact integers above. */
+ * (n_neg - 1) / n_neg, the centred sums S from the exact integers above. The
+ * device forms the products when they fit its 64-bit sums (the CPU otherwise:
+ * the same integers either way). */
 static rdx_status covariance(const uint64_t *pl, const uint64_t *u2, size_t k, size_t m, rdx_device device,
                              rdx_delong *out, rdx_error *err)
 {
     const uint64_t n_pos = out->n_pos, n_neg = out->n_neg;
-    uint64_t *prod = malloc(2 * k * k * sizeof *prod);
+    u128 *prod = malloc(2 * k * k * sizeof *prod);
     if (!prod)
         return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate %zu x %zu sums", k, k);
-    uint64_t *p10 = prod, *p01 = prod + k * k;
+    u128 *p10 = prod, *p01 = prod + k * k;
     rdx_status st = RDX_OK;
-    if (device == RDX_DEVICE_CUDA) {
-        int code = rdx_cuda_roc_place_products(pl, k, m, (size_t)n_pos, p10, p01);
-        if (code)
-            st = rdx_error_set(err, RDX_E_DEVICE, "delong: CUDA: %s", rdx_cuda_error_string(code));
-    } else {
-        st = rdx_delong_place_products(pl, k, m, (size_t)n_pos, p10, p01, err);
-    }
+    if (device == RDX_DEVICE_CUDA && products_fit_64(pl, k, m, (size_t)n_pos))
+        st = device_products(pl, k, m, (size_t)n_pos, p10, p01, err);
+    else
+        place_products(pl, k, m, (size_t)n_pos, p10, p01);
     /* (2 n_other)^2 n_class (n_class - 1) n_class, in doubles: the same on every device. */
     const double d10 = 4.0 * (double)n_neg * (double)n_neg * (double)n_pos * (double)(n_pos - 1) * (double)n_pos;
     const double d01 = 4.0 * (double)n_pos * (double)n_pos * (double)n_neg * (double)(n_neg - 1) * (double)n_neg;

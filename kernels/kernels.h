@@ -236,11 +236,12 @@ int rdx_cuda_roc_placements(const rdx_roc_column *cols, size_t k, uint64_t *plac
  * for k columns of m placements p[a * m + i] (i < n_pos: the positives, then
  * the negatives), p10[a * k + b] = sum over i < n_pos of p[a * m + i] * p[b *
  * m + i], and p01 the same over n_pos <= i < m. Exact integers, so equal to
- * the CPU's (rdx_delong_place_products) whatever the order of the sums. Runs
- * as a cuBLAS DGEMM on the placements as doubles when every product and
+ * the CPU's sums (place_products in host/roc_delong.c) whatever their order.
+ * Runs as a cuBLAS DGEMM on the placements as doubles when every product and
  * partial sum stays below 2^53 (exact), else, or without cuBLAS, as an
- * integer kernel. cudaErrorInvalidValue for null pointers, n_pos > m, or sums
- * that can reach 2^64 (the largest placement squared times the larger class). */
+ * integer kernel. cudaErrorInvalidValue for null pointers, n_pos > m, or a
+ * class whose sums can reach 2^64 (its largest placement squared times its
+ * size; the host computes those on the CPU). */
 int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10, uint64_t *p01);
 
 #ifdef __cplusplus

@@ -15,7 +15,8 @@
  *   products over the class's studies.
  * The SIMT emulator has no cuBLAS: there the DGEMM is simt_emu's host
  * implementation of cublasDgemm (emu/cublas_emu.cpp), exact by the same bound.
- * CPU reference: rdx_delong_place_products (host/roc_delong.c). */
+ * CPU reference: place_products (host/roc_delong.c), through the DeLong
+ * covariance; kernels/test_kernel_roc.cpp also checks against brute force. */
 #include "common.h"
 #include "device_arena.h"
 #include "kernels.h"
@@ -59,6 +60,7 @@ struct blas_api {
     void *lib;
     cublasStatus_t (*create)(cublasHandle_t *);
     cublasStatus_t (*destroy)(cublasHandle_t);
+    cublasStatus_t (*set_stream)(cublasHandle_t, cudaStream_t);
     cublasStatus_t (*dgemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const double *,
                             const double *, int, const double *, int, const double *, double *, int);
 };
@@ -68,7 +70,7 @@ struct blas_api {
 bool blas_open(blas_api *api)
 {
 #ifdef SIMT_EMU
-    *api = {nullptr, cublasCreate_v2, cublasDestroy_v2, cublasDgemm_v2};
+    *api = {nullptr, cublasCreate_v2, cublasDestroy_v2, cublasSetStream_v2, cublasDgemm_v2};
     return true;
 #else
     char name[32];
@@ -78,8 +80,9 @@ bool blas_open(blas_api *api)
         return false;
     api->create = reinterpret_cast<decltype(api->create)>(dlsym(api->lib, "cublasCreate_v2"));
     api->destroy = reinterpret_cast<decltype(api->destroy)>(dlsym(api->lib, "cublasDestroy_v2"));
+    api->set_stream = reinterpret_cast<decltype(api->set_stream)>(dlsym(api->lib, "cublasSetStream_v2"));
     api->dgemm = reinterpret_cast<decltype(api->dgemm)>(dlsym(api->lib, "cublasDgemm_v2"));
-    if (api->create && api->destroy && api->dgemm)
+    if (api->create && api->destroy && api->set_stream && api->dgemm)
         return true;
     dlclose(api->lib);
     return false;
@@ -95,10 +98,15 @@ void blas_close(blas_api *api)
 #endif
 }
 
-/* c (k x k) = a^T a over `rows` rows of the column-major m x k matrix a. */
+/* c (k x k) = a^T a over `rows` rows of the column-major m x k matrix a
+ * (zeros for an empty class). */
 cublasStatus_t gram(const blas_api &api, cublasHandle_t h, const double *a, int rows, int k, int m, double *c)
 {
     const double one = 1.0, zero = 0.0;
+    if (rows == 0)
+        return cudaMemsetAsync(c, 0, (size_t)k * (size_t)k * sizeof *c, cudaStreamPerThread) == cudaSuccess
+                   ? CUBLAS_STATUS_SUCCESS
+                   : CUBLAS_STATUS_EXECUTION_FAILED;
     return api.dgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, k, k, rows, &one, a, m, a, m, &zero, c, k);
 }
 
@@ -124,7 +132,7 @@ int blas_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t 
         *err = arena.alloc(&dc, 2 * k * k);
     if (*err == cudaSuccess && api.create(&h) == CUBLAS_STATUS_SUCCESS) {
         const int ik = (int)k, im = (int)m, ip = (int)n_pos;
-        done = gram(api, h, da, ip, ik, im, dc) == CUBLAS_STATUS_SUCCESS &&
+        done = api.set_stream(h, cudaStreamPerThread) == CUBLAS_STATUS_SUCCESS && gram(api, h, da, ip, ik, im, dc) == CUBLAS_STATUS_SUCCESS &&
                gram(api, h, da + n_pos, im - ip, ik, im, dc + k * k) == CUBLAS_STATUS_SUCCESS;
         api.destroy(h);
         if (done)
@@ -169,11 +177,16 @@ int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_
         return cudaErrorInvalidValue;
     if (k == 0)
         return cudaSuccess;
-    uint64_t max_p = 0;
-    for (size_t e = 0; e < k * m; e++)
-        max_p = p[e] > max_p ? p[e] : max_p;
-    const size_t rows = n_pos > m - n_pos ? n_pos : m - n_pos;
-    const unsigned __int128 bound = (unsigned __int128)max_p * max_p * rows;
+    uint64_t max_pos = 0, max_neg = 0; /* largest placement of each class */
+    for (size_t a = 0; a < k; a++)
+        for (size_t i = 0; i < m; i++) {
+            const uint64_t v = p[a * m + i];
+            uint64_t &mx = i < n_pos ? max_pos : max_neg;
+            mx = v > mx ? v : mx;
+        }
+    const unsigned __int128 b10 = (unsigned __int128)max_pos * max_pos * n_pos,
+                            b01 = (unsigned __int128)max_neg * max_neg * (m - n_pos),
+                            bound = b10 > b01 ? b10 : b01;
     if (bound >> 64)
         return cudaErrorInvalidValue;
     if (bound < ((unsigned __int128)1 << 53) && m <= INT32_MAX && k <= INT32_MAX) {

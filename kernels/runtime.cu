@@ -28,6 +28,12 @@ int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len
         snprintf(why, why_len, "CUDA driver error: %s", cudaGetErrorString(e));
         return 0;
     }
+    int pools = 0; /* rdx_dev_malloc needs stream-ordered allocation */
+    if (cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, 0) != cudaSuccess || !pools) {
+        snprintf(why, why_len, "CUDA device %s does not support memory pools (cudaMallocAsync): driver too old?",
+                 p.name);
+        return 0;
+    }
     snprintf(name, name_len, "%s, %.1f GiB", p.name, (double)p.totalGlobalMem / (1u << 30));
     /* The pool of rdx_dev_malloc keeps up to 1 GiB of freed memory for the
      * next calls instead of returning it at every synchronisation. */

@@ -95,11 +95,11 @@ int count_matrices(const rdx_cuda_tex_box *b, const rdx_cuda_tex_jobs *j, uint64
     jobs.per_slice = j->per_slice != 0;
     int32_t *grey = nullptr, *index = nullptr;
     uint32_t *dc = nullptr;
-    cudaError_t err = cudaMalloc(&grey, nv * sizeof *grey);
+    cudaError_t err = rdx_dev_malloc(&grey, nv * sizeof *grey);
     if (err == cudaSuccess)
-        err = cudaMalloc(&index, ((size_t)b->n_grey + 1) * sizeof *index);
+        err = rdx_dev_malloc(&index, ((size_t)b->n_grey + 1) * sizeof *index);
     if (err == cudaSuccess)
-        err = cudaMalloc(&dc, n_counts * sizeof *dc);
+        err = rdx_dev_malloc(&dc, n_counts * sizeof *dc);
     if (err == cudaSuccess)
         err = cudaMemcpy(grey, b->grey, nv * sizeof *grey, cudaMemcpyHostToDevice);
     if (err == cudaSuccess)
@@ -115,9 +115,9 @@ int count_matrices(const rdx_cuda_tex_box *b, const rdx_cuda_tex_jobs *j, uint64
     }
     if (err == cudaSuccess)
         err = cudaMemcpy(counts, dc, n_counts * sizeof *dc, cudaMemcpyDeviceToHost);
-    cudaFree(grey);
-    cudaFree(index);
-    cudaFree(dc);
+    rdx_dev_free(grey);
+    rdx_dev_free(index);
+    rdx_dev_free(dc);
     return (int)err;
 }
 

@@ -140,14 +140,6 @@ rdx_status rdx_delong_from_placements(const rdx_roc_column *cols, size_t k, cons
                                       rdx_device device, rdx_delong *out, rdx_error *err);
 void rdx_delong_free(rdx_delong *d);
 
-/* The integers the covariance is an exact function of: for k columns of m
- * placements p[a * m + i] (i < n_pos: the positives, then the negatives),
- * p10[a * k + b] = sum over i < n_pos of p[a * m + i] * p[b * m + i], p01 the
- * same over n_pos <= i < m (CPU reference of rdx_cuda_roc_place_products).
- * RDX_E_INVALID when a sum could reach 2^64 (the largest placement squared
- * times the larger class: over about 1.6 million studies in each class). */
-rdx_status rdx_delong_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10,
-                                     uint64_t *p01, rdx_error *err);
 
 /* Normal interval auc -+ z(1 - (1-conf)/2) sqrt(var), clipped to [0, 1]. */
 void rdx_auc_ci_normal(double auc, double var, double conf, double ci[2]);

@@ -2,7 +2,7 @@
  * emulation build: a handle and DGEMM, computed on the host (device memory
  * is host memory in the emulator). Straightforward loops: rdx only multiplies
  * integer-valued doubles below 2^53 with it, where every summation order
- * gives the same exact result, as on the GPU. */
+ * gives the same exact result, as on the GPU. Also a handle, and its stream. */
 #include <cublas_v2.h>
 
 #include <new>
@@ -23,6 +23,12 @@ cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
 {
     delete handle;
     return CUBLAS_STATUS_SUCCESS;
+}
+
+/* Launches in the emulator finish before they return: any stream will do. */
+cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t)
+{
+    return handle ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
 }
 
 /* C (m x n) = alpha op(A) op(B) + beta C, column-major, op = N or T; with beta

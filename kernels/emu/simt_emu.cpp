@@ -552,6 +552,8 @@ cudaError_t cudaMemset(void *p, int value, size_t count)
     return cudaSuccess;
 }
 
+cudaError_t cudaMemsetAsync(void *p, int value, size_t count, cudaStream_t) { return cudaMemset(p, value, count); }
+
 cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 
 cudaError_t cudaGetLastError(void)
