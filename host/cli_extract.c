@@ -41,6 +41,10 @@ static const char *extract_usage =
     "                     of cases, for N processes (Slurm array tasks, one per GPU);\n"
     "                     `rdx merge` joins their stores in manifest order\n"
     "  --threads N        OpenMP threads (default: all cores)\n"
+    "  --jobs J           with --manifest: cases computed at the same time, each on\n"
+    "                     threads/J threads (default 2 with 2 or more threads, else\n"
+    "                     1); more jobs read more files in parallel but hold more\n"
+    "                     cases in memory\n"
     "  --device D         cpu, cuda or auto (default): where the kernels run; auto\n"
     "                     takes a CUDA device when there is one and says which, and\n"
     "                     computes a case on the CPU when the device fails on it (out\n"
@@ -49,10 +53,11 @@ static const char *extract_usage =
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n"
     "\n"
-    "Progress goes to stderr: a status line on a terminal, else one line per case with\n"
-    "its time and the time its files took to read (the next case is read while this one\n"
-    "is computed). Consecutive manifest rows with the same image file (several ROIs or\n"
-    "labels of one scan or dose grid) read the image once.\n"
+    "Progress goes to stderr: a status line on a terminal, else one line per case, in\n"
+    "manifest order, with its time (reading included) and the time its files took to\n"
+    "read. Consecutive manifest rows with the same image file (several ROIs or labels\n"
+    "of one scan or dose grid) read the image once. Results do not depend on --threads\n"
+    "or --jobs.\n"
     "Exit codes: 0 all cases ok; 1 some cases failed (the others are in the output);\n"
     "2 usage error; 3 input error (single case, or settings/manifest unusable);\n"
     "4 cannot write the output.\n"
@@ -62,7 +67,7 @@ static const char *extract_usage =
 
 typedef struct {
     const char *image, *mask, *manifest, *settings, *out, *case_id, *device;
-    int label, label_set, threads, quiet;
+    int label, label_set, threads, jobs, quiet;
     long shard, shards; /* --shard K/N; N = 0 when absent */
 } extract_args;
 
@@ -110,13 +115,14 @@ static int parse_args(int argc, char **argv, extract_args *a)
                 return -1;
             }
         }
-        else if (!strcmp(o, "--label") || !strcmp(o, "--threads")) {
+        else if (!strcmp(o, "--label") || !strcmp(o, "--threads") || !strcmp(o, "--jobs")) {
             long n = strtol(v, &end, 10);
             if (*end || end == v || n < 0 || n > 1000000) {
                 fprintf(stderr, "rdx extract: %s expects a non-negative integer, got '%s'\n", o, v);
                 return -1;
             }
             if (o[2] == 'l') { a->label = (int)n; a->label_set = 1; }
+            else if (o[2] == 'j') a->jobs = (int)n;
             else a->threads = (int)n;
         } else {
             fprintf(stderr, "rdx extract: unknown option '%s' (try rdx extract --help)\n", o);
@@ -203,77 +209,6 @@ static rdx_status sink_close(sink *k, rdx_error *err)
     return RDX_OK;
 }
 
-static double now_seconds(void);
-
-/* One case read from its files, or the error that stopped the reading. */
-typedef struct {
-    const rdx_case_spec *spec;
-    const rdx_grid *shared; /* set: the image is the one held from the case before (not read), on this grid */
-    rdx_image img;          /* the image read, when not shared */
-    rdx_mask mask;
-    rdx_status st;
-    rdx_error err;
-    double read_s; /* wall time of the reading */
-} loaded_case;
-
-static void loaded_free(loaded_case *l)
-{
-    rdx_image_free(&l->img);
-    rdx_mask_free(&l->mask);
-}
-
-/* Reads image (unless shared) and mask of l->spec and checks that they fit
- * together (a thread entry: the reading of the next case overlaps the
- * features of this one, which reads the shared image too but does not change it). */
-static void *load_case(void *arg)
-{
-    loaded_case *l = arg;
-    const rdx_case_spec *c = l->spec;
-    rdx_error *err = &l->err;
-    double t0 = now_seconds();
-    memset(&l->img, 0, sizeof l->img);
-    memset(&l->mask, 0, sizeof l->mask);
-    rdx_status st = l->shared ? RDX_OK : rdx_image_read(c->image, &l->img, err);
-    if (!st)
-        st = rdx_mask_read(c->mask, c->label, &l->mask, err);
-    if (!st)
-        st = rdx_grid_check_same(l->shared ? l->shared : &l->img.grid, c->image, &l->mask.grid, c->mask, err);
-    if (!st && rdx_mask_count(&l->mask) == 0)
-        st = c->label == RDX_LABEL_ANY
-                 ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
-                 : rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask has no voxel with label %d", c->mask,
-                                 c->label);
-    if (st) /* an image read stays: the next row may name it too */
-        rdx_mask_free(&l->mask);
-    l->st = st;
-    l->read_s = now_seconds() - t0;
-    return NULL;
-}
-
-/* Reading in the background: one case ahead of the computation. Files are
- * read by one thread at a time (teem's error store is process-wide). */
-typedef struct {
-    pthread_t thread;
-    int running;
-} prefetch;
-
-static void prefetch_start(prefetch *p, loaded_case *l, const rdx_case_spec *spec, const rdx_grid *shared)
-{
-    memset(&l->err, 0, sizeof l->err);
-    l->spec = spec;
-    l->shared = shared;
-    p->running = pthread_create(&p->thread, NULL, load_case, l) == 0;
-    if (!p->running) /* no thread to spare: read it now */
-        load_case(l);
-}
-
-static void prefetch_wait(prefetch *p)
-{
-    if (p->running)
-        pthread_join(p->thread, NULL);
-    p->running = 0;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -281,48 +216,186 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The image of the last case read, kept while the next case shares it. */
+/* ---- the cases of a run, computed by worker threads, written in manifest order ---- */
+
+/* A run of consecutive cases naming the same image file (several ROIs or
+ * labels of one scan): one worker reads the image once for all of them. */
 typedef struct {
-    const char *path; /* NULL: none held */
-    rdx_image img;
-} held_image;
+    size_t first, count; /* positions in run.todo */
+} case_group;
 
-static void held_free(held_image *h)
+/* One case's outcome, filled by a worker and written by the main thread. */
+typedef struct {
+    double *values; /* RDX_F_COUNT */
+    rdx_status st;
+    rdx_error err;
+    double case_s, read_s; /* wall time of the case (reading included) and of its reading */
+    int done;
+} case_result;
+
+typedef struct {
+    const rdx_case_spec **todo; /* the cases to compute, in manifest order */
+    size_t n;
+    case_group *groups;
+    size_t n_groups;
+    case_result *res; /* a window of slots: case i in res[i % window] */
+    size_t window;
+    const rdx_settings *s;
+    rdx_device requested, device;
+    int threads_each;
+    pthread_mutex_t lock;     /* guards next_group, written, stop and res[].done */
+    pthread_cond_t changed;   /* a result is done, a slot is free, or stop */
+    pthread_mutex_t teem;     /* NRRD files are read one at a time: teem's error store is process-wide */
+    size_t next_group, written;
+    int stop;
+} case_run;
+
+static int is_nrrd(const char *path)
 {
-    rdx_image_free(&h->img);
-    h->path = NULL;
+    return has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr");
 }
 
-/* After l was read: an image it read replaces the held one. */
-static void held_take(held_image *h, loaded_case *l)
+static rdx_status read_image(case_run *r, const char *path, rdx_image *img, rdx_error *err)
 {
-    if (l->shared || !l->img.data)
-        return;
-    held_free(h);
-    h->img = l->img;
-    h->path = l->spec->image;
-    memset(&l->img, 0, sizeof l->img);
+    int lock = is_nrrd(path);
+    if (lock)
+        pthread_mutex_lock(&r->teem);
+    rdx_status st = rdx_image_read(path, img, err);
+    if (lock)
+        pthread_mutex_unlock(&r->teem);
+    return st;
 }
 
-/* Features of case l on image img. With --device auto on a CUDA device, a
+/* The case's mask, checked against the image grid. */
+static rdx_status read_mask(case_run *r, const rdx_case_spec *c, const rdx_grid *grid, rdx_mask *mask,
+                            rdx_error *err)
+{
+    int lock = is_nrrd(c->mask);
+    if (lock)
+        pthread_mutex_lock(&r->teem);
+    rdx_status st = rdx_mask_read(c->mask, c->label, mask, err);
+    if (lock)
+        pthread_mutex_unlock(&r->teem);
+    if (!st)
+        st = rdx_grid_check_same(grid, c->image, &mask->grid, c->mask, err);
+    if (!st && rdx_mask_count(mask) == 0)
+        st = c->label == RDX_LABEL_ANY
+                 ? rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask is empty (no non-zero voxel)", c->mask)
+                 : rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: the mask has no voxel with label %d", c->mask,
+                                 c->label);
+    if (st)
+        rdx_mask_free(mask);
+    return st;
+}
+
+/* Features of case c on img and mask. With --device auto on a CUDA device, a
  * device failure (out of device memory, driver error) is reported and the
  * case is computed again on the CPU, so the volumes are kept until it
- * succeeds; they are also kept when keep_image is set (the next case shares
- * the image); otherwise the pipeline takes them over (lower peak memory). */
-static rdx_status compute_case(rdx_image *img, loaded_case *l, int keep_image, const rdx_settings *s,
-                               rdx_device requested, rdx_device device, double *values, rdx_error *err)
+ * succeeds; they are also kept when keep_image is set (the next case of the
+ * group shares the image); otherwise the pipeline takes them over (lower
+ * peak memory). */
+static rdx_status compute_case(const case_run *r, const rdx_case_spec *c, rdx_image *img, rdx_mask *mask,
+                               int keep_image, double *values, rdx_error *err)
 {
-    const char *path = l->spec->image;
-    int retry = requested == RDX_DEVICE_AUTO && device == RDX_DEVICE_CUDA;
+    int retry = r->requested == RDX_DEVICE_AUTO && r->device == RDX_DEVICE_CUDA;
     if (!retry && !keep_image)
-        return rdx_extract_case_take(img, &l->mask, s, device, path, values, err);
-    rdx_status st = rdx_extract_case(img, &l->mask, s, device, path, values, err);
+        return rdx_extract_case_take(img, mask, r->s, r->device, c->image, values, err);
+    rdx_status st = rdx_extract_case(img, mask, r->s, r->device, c->image, values, err);
     if (st != RDX_E_DEVICE || !retry)
         return st;
-    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", l->spec->case_id,
-            err->msg);
-    return keep_image ? rdx_extract_case(img, &l->mask, s, RDX_DEVICE_CPU, path, values, err)
-                      : rdx_extract_case_take(img, &l->mask, s, RDX_DEVICE_CPU, path, values, err);
+    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id, err->msg);
+    return keep_image ? rdx_extract_case(img, mask, r->s, RDX_DEVICE_CPU, c->image, values, err)
+                      : rdx_extract_case_take(img, mask, r->s, RDX_DEVICE_CPU, c->image, values, err);
+}
+
+/* Waits until case i has a free slot (the writer is less than a window
+ * behind); 0 when the run stops instead. */
+static int wait_for_slot(case_run *r, size_t i)
+{
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop && i >= r->written + r->window)
+        pthread_cond_wait(&r->changed, &r->lock);
+    int go = !r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return go;
+}
+
+/* The cases of group g, one after another: the image is read once and kept
+ * until the last of them (or the first failure to read it, which all of them
+ * report). */
+static void run_group(case_run *r, const case_group *g)
+{
+    rdx_image img;
+    memset(&img, 0, sizeof img);
+    rdx_status img_st = RDX_OK;
+    rdx_error img_err = {0};
+    for (size_t i = g->first; i < g->first + g->count && wait_for_slot(r, i); i++) {
+        const rdx_case_spec *c = r->todo[i];
+        case_result *out = &r->res[i % r->window];
+        double t0 = now_seconds();
+        for (int f = 0; f < RDX_F_COUNT; f++)
+            out->values[f] = NAN;
+        memset(&out->err, 0, sizeof out->err);
+        if (i == g->first)
+            img_st = read_image(r, c->image, &img, &img_err);
+        rdx_mask mask;
+        memset(&mask, 0, sizeof mask);
+        out->st = img_st;
+        out->err = img_err;
+        if (!out->st)
+            out->st = read_mask(r, c, &img.grid, &mask, &out->err);
+        out->read_s = now_seconds() - t0;
+        if (!out->st)
+            out->st = compute_case(r, c, &img, &mask, i + 1 < g->first + g->count, out->values, &out->err);
+        rdx_mask_free(&mask);
+        out->case_s = now_seconds() - t0;
+        pthread_mutex_lock(&r->lock);
+        out->done = 1;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+    rdx_image_free(&img);
+}
+
+static void *case_worker(void *arg)
+{
+    case_run *r = arg;
+    omp_set_num_threads(r->threads_each);
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        int more = !r->stop && r->next_group < r->n_groups;
+        size_t g = more ? r->next_group++ : 0;
+        pthread_mutex_unlock(&r->lock);
+        if (!more)
+            return NULL;
+        run_group(r, &r->groups[g]);
+    }
+}
+
+/* The groups of r->todo: consecutive cases with the same image path. */
+static rdx_status make_groups(case_run *r, rdx_error *err)
+{
+    r->groups = malloc((r->n ? r->n : 1) * sizeof *r->groups);
+    if (!r->groups)
+        return rdx_error_set(err, RDX_E_NOMEM, "out of memory for %zu cases", r->n);
+    r->n_groups = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (i > 0 && !strcmp(r->todo[i]->image, r->todo[i - 1]->image)) {
+            r->groups[r->n_groups - 1].count++;
+            continue;
+        }
+        r->groups[r->n_groups++] = (case_group){i, 1};
+    }
+    return RDX_OK;
+}
+
+static void case_run_free(case_run *r)
+{
+    for (size_t k = 0; r->res && k < r->window; k++)
+        free(r->res[k].values);
+    free(r->res);
+    free(r->groups);
+    free(r->todo);
 }
 
 /* Terminal: one rewritten status line; otherwise one line per case. */
@@ -339,18 +412,6 @@ static void report_progress(size_t done, size_t total, double t0, const char *ca
     else if (!error_text)
         fprintf(stderr, "[%zu/%zu] %s ok %.2f s (read %.2f s; %.2f cases/s, ETA %.0f s)\n", done,
                 total, case_id, case_s, read_s, rate, eta);
-}
-
-/* Index of the first case from i on that is not already stored as ok
- * (cases.n when none); *skipped counts those passed over. */
-static size_t next_case(sink *out, const rdx_manifest *cases, size_t i, size_t *skipped)
-{
-    for (; i < cases->n; i++) {
-        if (!out->store || rdx_store_case_status(out->store, cases->items[i].case_id) != 0)
-            return i;
-        (*skipped)++;
-    }
-    return i;
 }
 
 int rdx_cli_extract(int argc, char **argv)
@@ -406,60 +467,86 @@ int rdx_cli_extract(int argc, char **argv)
                    : RDX_EXIT_OUTPUT;
     }
     int tty = isatty(fileno(stderr)) && !a.quiet;
-    size_t failed = 0, skipped = 0;
+    size_t failed = 0, skipped = 0, ok = 0; /* ok and failed: cases written */
     int output_failed = 0;
     double t0 = now_seconds();
-    loaded_case slot[2];
-    memset(slot, 0, sizeof slot);
-    prefetch reader = {0};
-    held_image held = {0};
-    size_t next = next_case(&out, &cases, 0, &skipped);
-    if (next < cases.n)
-        prefetch_start(&reader, &slot[0], &cases.items[next], NULL);
-    for (int cur = 0; next < cases.n && !output_failed; cur ^= 1) {
-        const rdx_case_spec *c = &cases.items[next];
-        double t_case = now_seconds();
-        prefetch_wait(&reader);
-        loaded_case *l = &slot[cur];
-        held_take(&held, l);
-        size_t done = next + 1;
-        next = next_case(&out, &cases, next + 1, &skipped);
-        /* The next case reuses the held image when it names the same file. */
-        int share = next < cases.n && held.path && !strcmp(held.path, cases.items[next].image);
-        if (next < cases.n)
-            prefetch_start(&reader, &slot[cur ^ 1], &cases.items[next], share ? &held.img.grid : NULL);
-        double values[RDX_F_COUNT];
-        for (int f = 0; f < RDX_F_COUNT; f++)
-            values[f] = NAN;
-        rdx_error case_err = l->err;
-        st = l->st;
-        if (!st)
-            st = compute_case(&held.img, l, share, &s, requested, device, values, &case_err);
-        if (!share)
-            held_free(&held);
-        loaded_free(l);
-        if (st)
-            failed++;
-        if (sink_write(&out, c->case_id, values, st ? case_err.msg : NULL, &err)) {
+    case_run run;
+    memset(&run, 0, sizeof run);
+    run.s = &s;
+    run.requested = requested;
+    run.device = device;
+    run.todo = malloc((cases.n ? cases.n : 1) * sizeof *run.todo);
+    for (size_t i = 0; run.todo && i < cases.n; i++) { /* cases already stored as ok are skipped */
+        if (!out.store || rdx_store_case_status(out.store, cases.items[i].case_id) != 0)
+            run.todo[run.n++] = &cases.items[i];
+        else
+            skipped++;
+    }
+    int threads = omp_get_max_threads(), jobs = a.jobs ? a.jobs : threads >= 2 ? 2 : 1;
+    st = run.todo ? make_groups(&run, &err) : rdx_error_set(&err, RDX_E_NOMEM, "out of memory");
+    jobs = (size_t)jobs > run.n_groups ? (int)run.n_groups : jobs;
+    run.threads_each = jobs > 0 && threads / jobs > 1 ? threads / jobs : 1;
+    run.window = 2 * (size_t)(jobs > 0 ? jobs : 1);
+    run.res = st ? NULL : calloc(run.window, sizeof *run.res);
+    for (size_t k = 0; run.res && k < run.window && !st; k++)
+        if (!(run.res[k].values = malloc(RDX_F_COUNT * sizeof *run.res[k].values)))
+            st = rdx_error_set(&err, RDX_E_NOMEM, "out of memory");
+    pthread_t *worker = st || !run.res ? NULL : malloc((size_t)(jobs > 0 ? jobs : 1) * sizeof *worker);
+    int started = 0;
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_mutex_init(&run.teem, NULL);
+    pthread_cond_init(&run.changed, NULL);
+    while (worker && started < jobs && pthread_create(&worker[started], NULL, case_worker, &run) == 0)
+        started++;
+    if (run.n > 0 && started == 0) {
+        fprintf(stderr, "rdx extract: %s\n", st ? err.msg : "cannot start a worker thread");
+        output_failed = 1;
+    }
+    /* Results in manifest order, as the workers finish them. */
+    for (size_t i = 0; i < run.n && !output_failed; i++) {
+        case_result *res = &run.res[i % run.window];
+        pthread_mutex_lock(&run.lock);
+        while (!res->done)
+            pthread_cond_wait(&run.changed, &run.lock);
+        pthread_mutex_unlock(&run.lock);
+        const rdx_case_spec *c = run.todo[i];
+        if (sink_write(&out, c->case_id, res->values, res->st ? res->err.msg : NULL, &err)) {
             fprintf(stderr, "rdx extract: %s\n", err.msg);
             output_failed = 1;
+        } else {
+            failed += res->st != RDX_OK;
+            ok += res->st == RDX_OK;
         }
-        if (!a.quiet || st)
-            report_progress(done, cases.n, t0, c->case_id, now_seconds() - t_case, l->read_s,
-                            st ? case_err.msg : NULL, tty);
+        if (!a.quiet || res->st)
+            report_progress((size_t)(c - cases.items) + 1, cases.n, t0, c->case_id, res->case_s, res->read_s,
+                            res->st ? res->err.msg : NULL, tty);
+        pthread_mutex_lock(&run.lock);
+        res->done = 0;
+        run.written = i + 1;
+        pthread_cond_broadcast(&run.changed);
+        pthread_mutex_unlock(&run.lock);
     }
-    prefetch_wait(&reader); /* after an output failure the case read ahead is dropped */
-    loaded_free(&slot[0]);
-    loaded_free(&slot[1]);
-    held_free(&held);
+    pthread_mutex_lock(&run.lock); /* after an output failure the cases in flight are dropped */
+    run.stop = 1;
+    pthread_cond_broadcast(&run.changed);
+    pthread_mutex_unlock(&run.lock);
+    for (int w = 0; w < started; w++)
+        pthread_join(worker[w], NULL);
+    free(worker);
+    pthread_mutex_destroy(&run.lock);
+    pthread_mutex_destroy(&run.teem);
+    pthread_cond_destroy(&run.changed);
+    case_run_free(&run);
     if (sink_close(&out, &err)) {
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         output_failed = 1;
     }
+    size_t not_written = cases.n - ok - failed - skipped;
     if (!a.quiet)
-        fprintf(stderr, "rdx extract: %zu cases, %zu ok, %zu failed%s%zu skipped (already in the store); "
+        fprintf(stderr, "rdx extract: %zu cases, %zu ok, %zu failed, %zu skipped (already in the store)%s%.0zu%s; "
                         "results in %s\n",
-                cases.n, cases.n - failed - skipped, failed, ", ", skipped, a.out);
+                cases.n, ok, failed, skipped, not_written ? ", " : "", not_written,
+                not_written ? " not written (output failed)" : "", a.out);
     int single = !a.manifest;
     rdx_manifest_free(&all);
     if (output_failed)

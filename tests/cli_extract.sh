@@ -125,6 +125,18 @@ same_as_one() { grep "^$1," "$2" | sed "s/^$1,/s,/" | cmp -s - <(tail -n +2 "$T/
 for id in s1 s2 s4; do
   same_as_one $id "$T/shared_out.csv" && ok || bad "case $id on a shared image differs from its single run"
 done
+# --jobs: cases computed side by side give the same output, in manifest order, as one at a time.
+for m in shared five; do
+  "$RDX" extract --manifest "$T/$m.csv" --settings "$SET" --out "$T/${m}_j1.csv" --jobs 1 -q 2>/dev/null
+  "$RDX" extract --manifest "$T/$m.csv" --settings "$SET" --out "$T/${m}_j3.csv" --jobs 3 --threads 1 -q 2>/dev/null
+  cmp -s "$T/${m}_j1.csv" "$T/${m}_j3.csv" && ok || bad "$m manifest: --jobs 3 differs from --jobs 1"
+done
+# An output that fails while cases are in flight: exit 4, nothing claimed as written.
+ln -s /dev/full "$T/devfull.csv"
+"$RDX" extract --manifest "$T/five.csv" --settings "$SET" --out "$T/devfull.csv" --jobs 2 2>"$T/err"
+rc=$?
+[ $rc -eq 4 ] && grep -q "0 ok, 0 failed, 0 skipped (already in the store), 5 not written" "$T/err" && ok \
+  || bad "output failure mid-run: exit $rc, $(tail -2 "$T/err")"
 expect_error "bad shard" 2 "expects K/N" -- extract --manifest "$T/five.csv" --shard 3/3 --settings "$SET" --out "$T/x.csv"
 expect_error "shard without manifest" 2 "needs --manifest" -- extract --image "$IMG" --mask "$MASK" --shard 0/2 --settings "$SET" --out "$T/x.csv"
 
