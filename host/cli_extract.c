@@ -50,6 +50,9 @@ static const char *extract_usage =
     "                     computes a case on the CPU when the device fails on it (out\n"
     "                     of device memory, driver error); cuda makes that a failure.\n"
     "                     Results are the same on every device.\n"
+    "  --device-memory M  on a CUDA device, hold at most M MiB of device memory at\n"
+    "                     once (all jobs together); a case that needs more fails with\n"
+    "                     \"out of memory\", which --device auto computes on the CPU\n"
     "  -q, --quiet        no progress output\n"
     "  -h, --help         this text\n"
     "\n"
@@ -68,6 +71,7 @@ static const char *extract_usage =
 typedef struct {
     const char *image, *mask, *manifest, *settings, *out, *case_id, *device;
     int label, label_set, threads, jobs, quiet;
+    long device_mib; /* --device-memory; 0 when absent */
     long shard, shards; /* --shard K/N; N = 0 when absent */
 } extract_args;
 
@@ -112,6 +116,14 @@ static int parse_args(int argc, char **argv, extract_args *a)
         else if (!strcmp(o, "--shard")) {
             if (parse_shard(v, &a->shard, &a->shards)) {
                 fprintf(stderr, "rdx extract: --shard expects K/N with 0 <= K < N, got '%s'\n", v);
+                return -1;
+            }
+        }
+        else if (!strcmp(o, "--device-memory")) {
+            a->device_mib = strtol(v, &end, 10);
+            if (*end || end == v || a->device_mib < 1 || a->device_mib > (1L << 30)) {
+                fprintf(stderr, "rdx extract: --device-memory expects a size in MiB (a positive integer), got '%s'\n",
+                        v);
                 return -1;
             }
         }
@@ -437,8 +449,13 @@ int rdx_cli_extract(int argc, char **argv)
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         return err.code == RDX_E_INVALID ? RDX_EXIT_USAGE : RDX_EXIT_INPUT; /* unknown name : no device */
     }
+    if (a.device_mib && rdx_device_set_memory_budget(device, (size_t)a.device_mib, &err)) {
+        fprintf(stderr, "rdx extract: %s\n", err.msg);
+        return RDX_EXIT_INPUT;
+    }
     if (!a.quiet)
-        fprintf(stderr, "rdx extract: device %s\n", device_text);
+        fprintf(stderr, "rdx extract: device %s%s\n", device_text,
+                a.device_mib && device == RDX_DEVICE_CUDA ? ", memory budget set by --device-memory" : "");
     rdx_manifest cases;
     rdx_status st = a.manifest ? rdx_manifest_read(a.manifest, s.label, &cases, &err)
                                : rdx_manifest_single(a.case_id, a.image, a.mask, s.label, &cases, &err);

@@ -35,3 +35,13 @@ rdx_status rdx_device_select(rdx_device requested, rdx_device *chosen, char *des
     }
     return RDX_OK;
 }
+
+rdx_status rdx_device_set_memory_budget(rdx_device chosen, size_t mib, rdx_error *err)
+{
+    if (chosen != RDX_DEVICE_CUDA)
+        return RDX_OK;
+    int code = rdx_cuda_set_memory_budget(mib << 20);
+    return code ? rdx_error_set(err, RDX_E_DEVICE, "device memory budget of %zu MiB: %s", mib,
+                                rdx_cuda_error_string(code))
+                : RDX_OK;
+}

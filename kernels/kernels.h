@@ -24,6 +24,14 @@ extern "C" {
  * in name; else 0 with the reason in why ("no CUDA device", the driver's error). */
 int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len);
 
+/* Caps the device memory the functions below hold at once, over all host
+ * threads, at bytes (a memory pool of that maximum size becomes the device's
+ * pool for them): an allocation beyond it fails with
+ * cudaErrorMemoryAllocation, which `--device auto` turns into a CPU run of
+ * that case, instead of exhausting a device other work shares. Call once,
+ * after rdx_cuda_device_query and before any other call; 0 or a CUDA error. */
+int rdx_cuda_set_memory_budget(size_t bytes);
+
 /* Static text naming a code returned by the functions below. */
 const char *rdx_cuda_error_string(int code);
 

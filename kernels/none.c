@@ -127,6 +127,12 @@ int rdx_cuda_mesh_keys(const uint8_t *mask, const int64_t dim[3], uint64_t **key
     return NOT_BUILT;
 }
 
+int rdx_cuda_set_memory_budget(size_t bytes)
+{
+    (void)bytes;
+    return NOT_BUILT;
+}
+
 int rdx_cuda_max_sq_distance(const int32_t *xyz, int64_t n, const double scale[3], double *d2)
 {
     (void)xyz, (void)n, (void)scale, (void)d2;

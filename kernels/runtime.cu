@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len)
 {
@@ -42,6 +43,29 @@ int rdx_cuda_device_query(char *name, size_t name_len, char *why, size_t why_len
     if (cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess)
         cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
     return 1;
+#endif
+}
+
+int rdx_cuda_set_memory_budget(size_t bytes)
+{
+#ifdef SIMT_EMU
+    simt::set_device_memory_cap(bytes);
+    return cudaSuccess;
+#else
+    cudaMemPoolProps props;
+    memset(&props, 0, sizeof props);
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = 0;
+    props.maxSize = bytes;
+    cudaMemPool_t pool;
+    cudaError_t err = cudaMemPoolCreate(&pool, &props);
+    uint64_t keep = bytes; /* the pool may keep all it is allowed to hold */
+    if (err == cudaSuccess)
+        err = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    if (err == cudaSuccess)
+        err = cudaDeviceSetMemPool(0, pool);
+    return (int)err;
 #endif
 }
 

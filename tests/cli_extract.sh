@@ -193,6 +193,23 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
   grep -q "out of memory; computing it on the CPU" "$T/err" && ok || bad "auto fallback not reported: $(cat "$T/err")"
   "$RDX" extract --device cpu --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/cpu.csv" -q
   cmp -s "$T/full.csv" "$T/cpu.csv" && ok || bad "auto fallback differs from the CPU run"
+  # A device-memory budget (--device-memory MiB) too small for the CT phantom's box: --device
+  # auto computes the case on the CPU (the CPU's numbers exactly), --device cuda fails; a budget
+  # large enough runs on the device.
+  CT_I=$D/ibsi_ct_phantom/image.nii.gz; CT_M=$D/ibsi_ct_phantom/mask.nii.gz
+  printf 'families: [intensity_histogram, glcm]\ntexture: {aggregation: [3D]}\ndiscretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}\n' >"$T/ct.yaml"
+  "$RDX" extract --device cpu --image "$CT_I" --mask "$CT_M" --settings "$T/ct.yaml" --out "$T/ct_cpu.csv" -q
+  "$RDX_EMU_CLI" extract --device-memory 1 --image "$CT_I" --mask "$CT_M" --settings "$T/ct.yaml" \
+    --out "$T/ct_budget.csv" 2>"$T/err" && grep -q "out of memory; computing it on the CPU" "$T/err" \
+    && cmp -s "$T/ct_budget.csv" "$T/ct_cpu.csv" && ok || bad "1 MiB budget under auto: $(cat "$T/err")"
+  "$RDX_EMU_CLI" extract --device cuda --device-memory 1 --image "$CT_I" --mask "$CT_M" --settings "$T/ct.yaml" \
+    --out "$T/ct_budget.csv" 2>"$T/err"
+  rc=$?
+  [ $rc -eq 3 ] && grep -q "out of memory" "$T/err" && ok || bad "1 MiB budget with --device cuda: exit $rc"
+  "$RDX_EMU_CLI" extract --device cuda --device-memory 256 --image "$CT_I" --mask "$CT_M" --settings "$T/ct.yaml" \
+    --out "$T/ct_budget.csv" 2>"$T/err" && ! grep -q "computing it on the CPU" "$T/err" && ok \
+    || bad "256 MiB budget: $(cat "$T/err")"
+  expect_error "bad budget" 2 "size in MiB" -- extract --device-memory 0 --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/x.csv"
   # The same with two cases sharing their image: both fall back, the image kept for the second.
   printf 'case_id,image,mask\nf1,%s,%s\nf2,%s,%s\n' "$IMG" "$MASK" "$IMG" "$MASK" >"$T/full2.csv"
   SIMT_DEVICE_MEMORY_MB=0 "$RDX_EMU_CLI" extract --manifest "$T/full2.csv" --settings "$SET" --out "$T/full2_out.csv" \

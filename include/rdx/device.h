@@ -24,6 +24,13 @@ rdx_status rdx_device_parse(const char *name, rdx_device *out, rdx_error *err);
 rdx_status rdx_device_select(rdx_device requested, rdx_device *chosen, char *description, size_t len,
                              rdx_error *err);
 
+/* On a chosen CUDA device: caps the device memory rdx holds at once (all
+ * threads together) at mib MiB. A computation that would need more fails
+ * with RDX_E_DEVICE ("out of memory"), which `--device auto` runs again on
+ * the CPU. Call once, after rdx_device_select and before any computation;
+ * RDX_E_DEVICE when the driver refuses. Nothing to do on the CPU. */
+rdx_status rdx_device_set_memory_budget(rdx_device chosen, size_t mib, rdx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

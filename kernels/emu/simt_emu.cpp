@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -504,6 +505,15 @@ cudaError_t record(cudaError_t err)
 }
 } // namespace
 
+/* Bytes held by every host thread's allocations, against the cap. Each block
+ * carries its size in a 256-byte header (device pointers stay 256-aligned). */
+namespace {
+std::atomic<size_t> memory_held{0}, memory_cap{SIZE_MAX};
+constexpr size_t kHeader = 256;
+} // namespace
+
+void simt::set_device_memory_cap(size_t bytes) { memory_cap = bytes; }
+
 extern "C" {
 
 /* SIMT_DEVICE_MEMORY_MB, when set, is the largest allocation the emulated
@@ -518,17 +528,33 @@ cudaError_t cudaMalloc(void **p, size_t size)
 {
     if (!p)
         return record(cudaErrorInvalidValue);
-    if (size > device_memory_limit()) {
-        *p = nullptr;
+    *p = nullptr;
+    if (size > device_memory_limit())
+        return record(cudaErrorMemoryAllocation);
+    const size_t rounded = (size + 255) / 256 * 256;
+    if (memory_held.fetch_add(rounded) + rounded > memory_cap.load()) {
+        memory_held.fetch_sub(rounded);
         return record(cudaErrorMemoryAllocation);
     }
-    *p = std::aligned_alloc(256, (size + 255) / 256 * 256 + (size == 0) * 256);
-    return record(*p ? cudaSuccess : cudaErrorMemoryAllocation);
+    char *block = static_cast<char *>(std::aligned_alloc(256, kHeader + rounded));
+    if (!block) {
+        memory_held.fetch_sub(rounded);
+        return record(cudaErrorMemoryAllocation);
+    }
+    std::memcpy(block, &rounded, sizeof rounded);
+    *p = block + kHeader;
+    return record(cudaSuccess);
 }
 
 cudaError_t cudaFree(void *p)
 {
-    std::free(p);
+    if (!p)
+        return cudaSuccess;
+    char *block = static_cast<char *>(p) - kHeader;
+    size_t rounded;
+    std::memcpy(&rounded, block, sizeof rounded);
+    memory_held.fetch_sub(rounded);
+    std::free(block);
     return cudaSuccess;
 }
 

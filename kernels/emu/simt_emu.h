@@ -20,7 +20,9 @@
  * - __shared__ is static thread_local: one copy per host thread, shared by the
  *   block's fibers. Device memory is host memory (cudaMalloc is malloc);
  *   SIMT_DEVICE_MEMORY_MB=N makes cudaMalloc refuse allocations above N MiB
- *   (cudaErrorMemoryAllocation), to test what happens when a device is full.
+ *   (cudaErrorMemoryAllocation), to test what happens when a device is full;
+ *   simt::set_device_memory_cap caps the total held at once (a pool's maximum
+ *   size, rdx_cuda_set_memory_budget).
  * C++17 only; code tests SIMT_EMU, never __CUDA_ARCH__. */
 #ifndef RDX_SIMT_EMU_H
 #define RDX_SIMT_EMU_H
@@ -80,6 +82,9 @@ int lane_id();
 int segment_base(const at &site, int lane, int width); /* first lane of lane's width-group */
 void yield();                                        /* let the other threads run (failed atomicCAS) */
 void *dynamic_shared();                              /* this launch's dynamic shared memory */
+/* Total device memory all host threads may hold at once (SIZE_MAX: no cap), as
+ * a memory pool's maximum size does on a GPU: cudaMalloc beyond it fails. */
+void set_device_memory_cap(size_t bytes);
 
 template <class T> T shuffle(const at &site, op o, unsigned mask, T var, int src)
 {
