@@ -19,11 +19,12 @@ rdx_status rdx_resample_image_on(const rdx_image *img, const rdx_grid *target, r
 rdx_status rdx_resample_mask_on(const rdx_mask *m, const rdx_grid *target, rdx_interp method, double threshold,
                                 rdx_device device, rdx_mask *out, rdx_error *err);
 
-/* Intensity-based statistics (IBSI 3.3) of the n ROI intensities x. On the
- * CPU x is rearranged (order statistics are selected in place); with
- * RDX_DEVICE_CUDA the sums and order statistics run on the device (identical
- * results) and x is left as it is. rdx_family_intensity_stats is the CPU call. */
-rdx_status rdx_family_intensity_stats_on(float *x, size_t n, rdx_device device, double *values, rdx_error *err);
+/* Intensity-based statistics (IBSI 3.3) of the n ROI intensities x, which
+ * are left as they are (the CPU selects order statistics in a copy). With
+ * RDX_DEVICE_CUDA the sums and order statistics run on the device: the sums
+ * add up in the same order, so results are identical. rdx_family_intensity_stats
+ * is the CPU call. */
+rdx_status rdx_family_intensity_stats_on(const float *x, size_t n, rdx_device device, double *values, rdx_error *err);
 rdx_status rdx_family_intensity_stats(float *x, size_t n, double *values, rdx_error *err);
 
 /* Intensity histogram (IBSI 3.4) from the counts hist[1..n_bins] of the

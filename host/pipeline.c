@@ -321,8 +321,7 @@ static rdx_status box_build(const work_set *w, const rdx_disc_info *info, rdx_de
     return RDX_OK;
 }
 
-/* The families on the ROI intensities x (IVH, histogram, statistics; the
- * statistics last: they reorder x). */
+/* The families on the ROI intensities x: IVH, histogram, statistics. */
 typedef struct {
     float *x;
     size_t n;
@@ -421,7 +420,7 @@ static rdx_status run_jobs(const job_input *in, int together, const rdx_settings
  * formulas, hull, zone statistics) run in parallel. */
 #define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
 
-/* The families on the ROI intensities r (which they reorder), then those on
+/* The families on the ROI intensities r, then those on
  * the ROI box, which is cut last: it releases the full-size working volumes
  * of w before the texture matrices (peak memory). When they do not run side
  * by side, r->x is freed (and set to NULL) before the box is cut. */
