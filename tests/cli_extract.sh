@@ -169,6 +169,14 @@ printf 'families: [morphology]\n' >"$T/morph.yaml"
   --out "$T/morph.csv" -q && ok || bad "morphology-only run"
 awk -F, '$2 == "morph_vol_approx" { exit !($3 > 361900 && $3 < 369300) }' "$T/morph.csv" && ok || bad "morph_vol_approx"
 
+# Two long-form CSVs hold the same tags in the same order and values equal to 1e-9 relative.
+same_to_1e9() {
+  paste -d, "$1" "$2" | awk -F, 'NR > 1 {
+      if ($1 != $4 || $2 != $5) { print "row order " $1 " " $2 " " $4 " " $5; bad = 1; next }
+      a = $3 + 0; b = $6 + 0; d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a
+      if (($3 == "nan") != ($6 == "nan") || d > 1e-9 * (m > 1e-300 ? m : 1e-300)) { print $2, $3, $6; bad = 1 }
+      n++ } END { exit bad || n < 100 }'
+}
 # --device cuda gives the --device cpu results (to 1e-9 relative): run with the
 # emulated kernels (rdx_emu) where there is no GPU.
 if [ -n "${RDX_EMU_CLI:-}" ]; then
@@ -179,12 +187,15 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
     "$RDX_EMU_CLI" extract --device cuda --image "$D/$1" --mask "$D/$2" --settings "$D/settings/$3" \
       --out "$T/cuda.csv" 2>"$T/err"
     grep -q "device cuda" "$T/err" && ok || bad "rdx_emu says it ran on cuda: $(cat "$T/err")"
-    paste -d, "$T/cpu.csv" "$T/cuda.csv" | awk -F, 'NR > 1 {
-        if ($2 != $5) { print "tag order " $2 " " $5; bad = 1; next }
-        a = $3 + 0; b = $6 + 0; d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a
-        if (($3 == "nan") != ($6 == "nan") || d > 1e-9 * (m > 1e-300 ? m : 1e-300)) { print $2, $3, $6; bad = 1 }
-        n++ } END { exit bad || n < 100 }' && ok || bad "cpu vs cuda outputs differ for $1"
+    same_to_1e9 "$T/cpu.csv" "$T/cuda.csv" && ok || bad "cpu vs cuda outputs differ for $1"
   done
+  # Two jobs on the (emulated) device, three cases in two image groups: the CPU's results.
+  cp "$IMG" "$T/img2.nii.gz"
+  printf 'case_id,image,mask\nd1,%s,%s\nd2,%s,%s\nd3,%s,%s\n' "$IMG" "$MASK" "$T/img2.nii.gz" "$MASK" "$IMG" "$MASK" \
+    >"$T/groups.csv"
+  "$RDX" extract --device cpu --jobs 1 --manifest "$T/groups.csv" --settings "$SET" --out "$T/cpu.csv" -q
+  "$RDX_EMU_CLI" extract --device cuda --jobs 2 --manifest "$T/groups.csv" --settings "$SET" --out "$T/cuda.csv" -q
+  same_to_1e9 "$T/cpu.csv" "$T/cuda.csv" && ok || bad "--jobs 2 on the device differs from the CPU"
   # A full device (the emulator refusing every allocation): with --device auto the case is
   # computed again on the CPU, said on stderr, and gives the CPU's numbers exactly; with
   # --device cuda the case fails naming the device error.
