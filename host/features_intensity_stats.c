@@ -3,8 +3,6 @@
  * (1/N) normalisation; percentiles interpolate linearly between order
  * statistics; with zero variance skewness and kurtosis are 0 (IBSI). */
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "families.h"
 #include "order_stats.h"
@@ -44,23 +42,6 @@ static rdx_status deviations(const float *x, size_t n, rdx_device device, const 
     return st;
 }
 
-/* Percentiles q of x. The CPU's selection rearranges the values it selects
- * in, so it works on a copy: x keeps its order for the sums, which then add
- * up in the same order (and round the same) as on the device. */
-static rdx_status percentiles(const float *x, size_t n, const double *q, size_t m, rdx_device device, double *p,
-                              rdx_error *err)
-{
-    if (device == RDX_DEVICE_CUDA)
-        return rdx_percentiles_on((float *)x, n, q, m, device, p, err); /* the device does not write x */
-    float *copy = malloc(n * sizeof *copy);
-    if (!copy)
-        return rdx_error_set(err, RDX_E_NOMEM, "intensity statistics: out of memory for %zu values", n);
-    memcpy(copy, x, n * sizeof *copy);
-    rdx_status st = rdx_percentiles_on(copy, n, q, m, device, p, err);
-    free(copy);
-    return st;
-}
-
 rdx_status rdx_family_intensity_stats_on(const float *x, size_t n, rdx_device device, double *v, rdx_error *err)
 {
     static const double q[7] = {0.0, 0.10, 0.25, 0.50, 0.75, 0.90, 1.0};
@@ -69,7 +50,7 @@ rdx_status rdx_family_intensity_stats_on(const float *x, size_t n, rdx_device de
         return rdx_error_set(err, RDX_E_EMPTY_ROI, "intensity statistics: empty ROI");
     rdx_status st = moments(x, n, device, raw, cen, &mad, err);
     if (!st)
-        st = percentiles(x, n, q, 7, device, p, err);
+        st = rdx_percentiles_on(x, n, q, 7, device, p, err); /* x untouched: the sums below add up as on the device */
     if (!st)
         st = deviations(x, n, device, p, &medad, &rmad, err);
     if (st)

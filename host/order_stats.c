@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rdx/error.h"
 
@@ -96,25 +97,77 @@ static void percentile_ranks(size_t n, const double *q, size_t m, size_t *ranks)
     }
 }
 
-/* CPU selection: vals[i] = the ranks[i]-th smallest of x (x rearranged). */
-static void select_values(float *x, size_t n, const size_t *ranks, size_t nr, float *vals)
+/* The ranks ascending (a handful: insertion sort). */
+static void sort_ranks(const size_t *ranks, size_t nr, size_t *sorted)
 {
-    size_t sorted[2 * RDX_MAX_PERCENTILES] = {0};
     for (size_t i = 0; i < nr; i++)
         sorted[i] = ranks[i];
-    /* Insertion sort: a handful of ranks. */
     for (size_t i = 1; i < nr; i++)
         for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
             size_t t = sorted[j];
             sorted[j] = sorted[j - 1];
             sorted[j - 1] = t;
         }
-    rdx_select_ranks(x, n, sorted, nr);
-    for (size_t i = 0; i < nr; i++)
-        vals[i] = x[ranks[i]];
 }
 
-rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
+/* vals[i] = the ranks[i]-th smallest of x by counting, when the values are
+ * integers over a range of at most max(n, 65536) (CT numbers, labels, dose in
+ * cGy): 1; else 0 (x not suitable, or no memory), vals untouched. */
+static int select_by_counts(const float *x, size_t n, const size_t *ranks, size_t nr, float *vals)
+{
+    const float limit = 1073741824.0f; /* 2^30: values convert to int32 exactly */
+    float mn = x[0], mx = x[0];
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        ok &= x[i] >= -limit && x[i] <= limit; /* false for NaN too */
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    size_t span = ok ? (size_t)((int64_t)mx - (int64_t)mn) + 1 : 0;
+    if (!ok || span > (n > 65536 ? n : 65536))
+        return 0;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = (float)(int32_t)x[i] == x[i];
+    size_t *count = ok ? calloc(span, sizeof *count) : NULL;
+    if (!count)
+        return 0;
+    const int32_t base = (int32_t)mn;
+    for (size_t i = 0; i < n; i++)
+        count[(int32_t)x[i] - base]++;
+    size_t sorted[2 * RDX_MAX_PERCENTILES] = {0};
+    sort_ranks(ranks, nr, sorted);
+    size_t below = 0, v = 0; /* below: values smaller than base + v */
+    for (size_t r = 0; r < nr; r++) {
+        while (below + count[v] <= sorted[r])
+            below += count[v++];
+        for (size_t i = 0; i < nr; i++)
+            if (ranks[i] == sorted[r])
+                vals[i] = (float)(base + (int32_t)v);
+    }
+    free(count);
+    return 1;
+}
+
+/* CPU selection: vals[i] = the ranks[i]-th smallest of x, x untouched. */
+static rdx_status select_values(const float *x, size_t n, const size_t *ranks, size_t nr, float *vals,
+                                rdx_error *err)
+{
+    if (select_by_counts(x, n, ranks, nr, vals))
+        return RDX_OK;
+    float *copy = malloc(n * sizeof *copy);
+    if (!copy)
+        return rdx_error_set(err, RDX_E_NOMEM, "percentiles: out of memory for %zu values", n);
+    memcpy(copy, x, n * sizeof *copy);
+    size_t sorted[2 * RDX_MAX_PERCENTILES] = {0};
+    sort_ranks(ranks, nr, sorted);
+    rdx_select_ranks(copy, n, sorted, nr);
+    for (size_t i = 0; i < nr; i++)
+        vals[i] = copy[ranks[i]];
+    free(copy);
+    return RDX_OK;
+}
+
+rdx_status rdx_percentiles_on(const float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
                               rdx_error *err)
 {
     size_t ranks[2 * RDX_MAX_PERCENTILES] = {0};
@@ -126,7 +179,9 @@ rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx
             return rdx_error_set(err, RDX_E_DEVICE, "percentiles: CUDA radix select: %s",
                                  rdx_cuda_error_string(code));
     } else {
-        select_values(x, n, ranks, 2 * m, vals);
+        rdx_status st = select_values(x, n, ranks, 2 * m, vals, err);
+        if (st)
+            return st;
     }
     for (size_t i = 0; i < m; i++) {
         double frac, a = vals[2 * i];
@@ -136,9 +191,10 @@ rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx
     return RDX_OK;
 }
 
-void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out)
+int rdx_percentiles(const float *x, size_t n, const double *q, size_t m, double *out)
 {
-    rdx_percentiles_on(x, n, q, m, RDX_DEVICE_CPU, out, NULL); /* cannot fail on the CPU */
+    rdx_error err;
+    return rdx_percentiles_on(x, n, q, m, RDX_DEVICE_CPU, out, &err) ? -1 : 0;
 }
 
 /* Value (1-based bin) of the k-th smallest (0-based) of a histogram. */

@@ -19,14 +19,16 @@ float rdx_select_kth(float *x, size_t n, size_t k);
 void rdx_select_ranks(float *x, size_t n, const size_t *ranks, size_t m);
 
 /* Percentiles q[0..m) in [0,1] of x[0..n) (n >= 1, m <= RDX_MAX_PERCENTILES),
- * rearranging x; out[i] is percentile q[i]. */
+ * x untouched; out[i] is percentile q[i]. On the CPU, integer values over a
+ * range of at most max(n, 65536) are counted (O(n + range)); others are
+ * selected in a copy (quickselect); on the CUDA device by a radix select.
+ * Identical results. RDX_E_NOMEM, or RDX_E_DEVICE for a kernel failure. */
 #define RDX_MAX_PERCENTILES 16
-void rdx_percentiles(float *x, size_t n, const double *q, size_t m, double *out);
-
-/* The same on the CPU (rearranging x) or the CUDA device (radix select,
- * x untouched); identical results. A kernel failure is RDX_E_DEVICE. */
-rdx_status rdx_percentiles_on(float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
+rdx_status rdx_percentiles_on(const float *x, size_t n, const double *q, size_t m, rdx_device device, double *out,
                               rdx_error *err);
+
+/* The same on the CPU; 0, or -1 when out of memory. */
+int rdx_percentiles(const float *x, size_t n, const double *q, size_t m, double *out);
 
 /* Percentile q of the discrete values 1..n_bins with counts hist[1..n_bins]
  * (hist[0] unused), total count n. */

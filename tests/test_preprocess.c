@@ -131,6 +131,29 @@ static void test_order_stats(void)
         }
         CHECK(below <= (int)ranks[r] && (int)ranks[r] < below + equal, "multiselect rank %zu", ranks[r]);
     }
+    /* The two CPU paths of rdx_percentiles: the integers of a (counted) and the
+     * same shifted by 0.5 (selected in a copy) give the same percentiles, a
+     * range of 2^20 over 5001 values (too wide to count) too; a is untouched. */
+    const double qq[7] = {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0};
+    double pi[7], ph[7], pw[7], pwh[7];
+    memcpy(b, a, N * sizeof *a);
+    CHECK(rdx_percentiles(a, N, qq, 7, pi) == 0, "percentiles of integers");
+    CHECK(!memcmp(a, b, N * sizeof *a), "percentiles rearranged their input");
+    for (int i = 0; i < N; i++)
+        b[i] = a[i] + 0.5f;
+    rdx_percentiles(b, N, qq, 7, ph);
+    for (int k = 0; k < 7; k++)
+        CHECK_NEAR(ph[k] - 0.5, pi[k], 1e-9, "counted vs selected percentile");
+    for (int i = 0; i < N; i++)
+        b[i] = a[i] * 10000.0f; /* integers up to 960000 */
+    rdx_percentiles(b, N, qq, 7, pw);
+    for (int i = 0; i < N; i++)
+        b[i] += 0.5f;
+    rdx_percentiles(b, N, qq, 7, pwh);
+    for (int k = 0; k < 7; k++) {
+        CHECK_NEAR(pw[k], pi[k] * 10000.0, 1e-6, "wide-range integer percentile");
+        CHECK_NEAR(pwh[k] - 0.5, pw[k], 1e-6, "wide-range shifted percentile");
+    }
     free(a);
     free(b);
     /* Histogram percentile: values 1,1,2,4 -> p50 = 1.5, p90 = 2 + 0.7*2 = 3.4 */
