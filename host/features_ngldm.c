@@ -23,13 +23,6 @@
 #include "kernels.h"
 #include "neighbours.h"
 
-/* Cell k = k dependent neighbours, i.e. dependence count k + 1. */
-static void ngldm_add(int64_t *row, int64_t g, const rdx_nbh_tally *t)
-{
-    (void)g;
-    row[t->dependent]++;
-}
-
 /* dep[i] += whether h[i] is a dependent ROI neighbour of centre i: equal to
  * it when alpha is 0 (a ROI centre is > 0, so equal is in the ROI), else in
  * lo[i]..hi[i], the centre's levels within alpha clipped to 1..n_grey. */
@@ -87,15 +80,13 @@ static void ngldm_row(const rdx_nbh_ctx *c, const rdx_nbh_row *r, const ngldm_sc
     }
 }
 
-void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
+int rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
     const int64_t *d = c->in->dim;
     int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
     int32_t *buf = malloc(3 * (size_t)d[0] * sizeof *buf);
-    if (!buf) {
-        rdx_nbh_count(c, in_plane, c->alpha, z0, z1, ngldm_add, m);
-        return;
-    }
+    if (!buf)
+        return -1;
     ngldm_scratch s = {buf, buf + d[0], buf + 2 * d[0]};
     for (int64_t z = z0; z < z1; z++)
         for (int64_t y = 0; y < d[1]; y++) {
@@ -104,6 +95,7 @@ void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1,
                 ngldm_row(c, &r, &s, width, m);
         }
     free(buf);
+    return 0;
 }
 
 enum { LDE, HDE, LGCE, HGCE, LDLGE, LDHGE, HDLGE, HDHGE, GLNU, GLNU_NORM, DCNU, DCNU_NORM, DC_PERC, GL_VAR,

@@ -95,23 +95,6 @@ size_t rdx_nbh_cells(const rdx_nbh_ctx *c, int in_plane)
     return (size_t)c->lv->n * (size_t)(rdx_nbh_max_neighbours(c, in_plane) + 1);
 }
 
-void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, int64_t z1, rdx_nbh_add add,
-                   int64_t *m)
-{
-    const int64_t *d = c->in->dim;
-    const int32_t *grey = c->in->grey;
-    int64_t width = rdx_nbh_max_neighbours(c, in_plane) + 1;
-    for (int64_t z = z0; z < z1; z++)
-        for (int64_t y = 0; y < d[1]; y++)
-            for (int64_t x = 0; x < d[0]; x++) {
-                int64_t g = grey[x + d[0] * (y + d[1] * z)], v[3] = {x, y, z};
-                if (g <= 0)
-                    continue;
-                rdx_nbh_tally t = rdx_nbh_scan(grey, d, c->distance, in_plane, alpha, v);
-                add(m + (size_t)c->lv->row[g] * (size_t)width, g, &t);
-            }
-}
-
 int rdx_nbh_row_at(const rdx_nbh_ctx *c, int in_plane, int64_t y, int64_t z, rdx_nbh_row *r)
 {
     const int64_t *d = c->in->dim;
@@ -182,16 +165,19 @@ static rdx_status device_count(const rdx_nbh_family *f, const rdx_nbh_ctx *c, in
     return RDX_OK;
 }
 
-/* 3D on the CPU: thread t counts its slices' centres into m + t * cells. */
-static void count_volume(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int nt, size_t cells, int64_t *m)
+/* 3D on the CPU: thread t counts its slices' centres into m + t * cells;
+ * -1 when a count ran out of memory. */
+static int count_volume(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int nt, size_t cells, int64_t *m)
 {
-#pragma omp parallel num_threads(nt)
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
     {
         int64_t *mine = m + (size_t)omp_get_thread_num() * cells;
 #pragma omp for schedule(dynamic)
         for (int64_t z = 0; z < c->in->dim[2]; z++)
-            f->count(c, 0, z, z + 1, mine);
+            failed |= f->count(c, 0, z, z + 1, mine) != 0;
     }
+    return failed ? -1 : 0;
 }
 
 /* 3D: one matrix over the volume. */
@@ -206,8 +192,8 @@ static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
     rdx_status st = RDX_OK;
     if (cuda)
         st = device_count(f, c, 0, m, err);
-    else
-        count_volume(f, c, nt, cells, m);
+    else if (count_volume(f, c, nt, cells, m))
+        st = out_of_memory(c, cells, err);
     if (st) {
         free(m);
         return st;
@@ -256,12 +242,14 @@ static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
 #pragma omp for schedule(dynamic)
         for (int64_t z = 0; z < nz; z++) {
             const int64_t *counts = counted ? counted + (size_t)z * cells : slice;
+            int counted_ok = 1;
             if (!counted) {
                 memset(slice, 0, cells * sizeof *slice);
-                f->count(c, 1, z, z + 1, slice);
+                counted_ok = f->count(c, 1, z, z + 1, slice) == 0;
             }
-            ok[z] = (signed char)f->features(c, 1, counts, feat + z * nf);
-            add_matrix(sum, counts, cells);
+            ok[z] = counted_ok ? (signed char)f->features(c, 1, counts, feat + z * nf) : -1;
+            if (counted_ok)
+                add_matrix(sum, counts, cells);
         }
     }
     free(counted);
@@ -360,24 +348,23 @@ static void ngtdm_row(const rdx_nbh_ctx *c, const rdx_nbh_row *r, int32_t *restr
     }
 }
 
-void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
+int rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m)
 {
     const int64_t *d = c->in->dim;
     int64_t rx = c->distance < d[0] - 1 ? c->distance : d[0] - 1, width = rdx_nbh_max_neighbours(c, in_plane) + 1;
     size_t len = (size_t)(d[0] + 2 * rx + 1);
     int32_t *cn = calloc(len, sizeof *cn);
     int64_t *cs = calloc(len, sizeof *cs);
-    if (!cn || !cs)
-        rdx_nbh_count(c, in_plane, 0, z0, z1, ngtdm_add, m);
-    else
-        for (int64_t z = z0; z < z1; z++)
-            for (int64_t y = 0; y < d[1]; y++) {
-                rdx_nbh_row r;
-                if (rdx_nbh_row_at(c, in_plane, y, z, &r))
-                    ngtdm_row(c, &r, cn + rx + 1, cs + rx + 1, width, m);
-            }
+    int ok = cn && cs;
+    for (int64_t z = z0; ok && z < z1; z++)
+        for (int64_t y = 0; y < d[1]; y++) {
+            rdx_nbh_row r;
+            if (rdx_nbh_row_at(c, in_plane, y, z, &r))
+                ngtdm_row(c, &r, cn + rx + 1, cs + rx + 1, width, m);
+        }
     free(cn);
     free(cs);
+    return ok ? 0 : -1;
 }
 
 /* The five features from the levels present (level i, p_i, s_i; n of them). */

@@ -42,7 +42,7 @@ int64_t rdx_nbh_max_neighbours(const rdx_nbh_ctx *c, int in_plane);
  * within Chebyshev distance `distance` of v, centre excluded, inside the box,
  * and in the slice of v when in_plane. The CUDA kernels
  * (kernels/neighbourhood.cu) count with it voxel by voxel; the CPU counts
- * compute the same tallies a row at a time and fall back on it (rdx_nbh_count). */
+ * compute the same tallies a row at a time. */
 typedef struct {
     int64_t n, sum, dependent;
 } rdx_nbh_tally;
@@ -82,16 +82,6 @@ static inline RDX_HOSTDEV int64_t rdx_ngtdm_difference(int64_t g, const rdx_nbh_
  * of rdx_nbh_max_neighbours + 1 cells: the number of cells. */
 size_t rdx_nbh_cells(const rdx_nbh_ctx *c, int in_plane);
 
-/* How a family adds the tally t of a ROI voxel of grey level g to the row of
- * its count matrix for that level. */
-typedef void (*rdx_nbh_add)(int64_t *row, int64_t g, const rdx_nbh_tally *t);
-
-/* Scan every ROI voxel of slices z0..z1-1 (rdx_nbh_scan with `alpha`) and let
- * `add` count its tally into m: the per-voxel definition of both families'
- * counts, which they fall back on when their row scratch cannot be allocated. */
-void rdx_nbh_count(const rdx_nbh_ctx *c, int in_plane, int alpha, int64_t z0, int64_t z1, rdx_nbh_add add,
-                   int64_t *m);
-
 /* The counts go row by row (x fastest): a centre row with its ROI extent and
  * the rows of its neighbourhood window. The voxels of a row share the window's
  * y and z bounds, so only x remains to clip, once per row rather than per
@@ -124,8 +114,9 @@ static inline size_t rdx_ngtdm_cells(const rdx_nbh_ctx *c, int in_plane)
 {
     return rdx_nbh_cells(c, in_plane);
 }
-/* Add the counts of the centre voxels in slices z0..z1-1 to m. */
-void rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
+/* Add the counts of the centre voxels in slices z0..z1-1 to m; 0, or -1
+ * when its row scratch (a few rows of the box) cannot be allocated. */
+int rdx_ngtdm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
 /* Coarseness, contrast, busyness, complexity, strength of m into out[0..4];
  * returns 1, 0 (out untouched) when m counts no voxel, -1 when out of memory. */
 int rdx_ngtdm_features(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, double *out);
@@ -137,7 +128,7 @@ static inline size_t rdx_ngldm_cells(const rdx_nbh_ctx *c, int in_plane)
 {
     return rdx_nbh_cells(c, in_plane);
 }
-void rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
+int rdx_ngldm_count(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m); /* as NGTDM's */
 /* The 17 NGLDM features in IBSI order (lde, hde, lgce, hgce, ldlge, ldhge,
  * hdlge, hdhge, glnu, glnu_norm, dcnu, dcnu_norm, dc_perc, gl_var, dc_var,
  * dc_entr, dc_energy) into out[]; returns 1, or 0 when m is empty. */
@@ -150,7 +141,7 @@ struct rdx_cuda_nbh_input; /* kernels/kernels.h */
 typedef struct {
     int n_features;
     const char *name; /* "NGTDM", "NGLDM": for messages */
-    void (*count)(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m);
+    int (*count)(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m); /* 0 or -1 (memory) */
     /* The same counts on the CUDA device (in->device == RDX_DEVICE_CUDA), for
      * every slice at once: the kernels.h entry point; 0 or a CUDA error code. */
     int (*device_count)(const struct rdx_cuda_nbh_input *d, int64_t *m);

@@ -62,7 +62,7 @@ struct box {
     }
 };
 
-typedef void (*cpu_count_fn)(const rdx_nbh_ctx *, int, int64_t, int64_t, int64_t *);
+typedef int (*cpu_count_fn)(const rdx_nbh_ctx *, int, int64_t, int64_t, int64_t *);
 typedef int (*kernel_fn)(const rdx_cuda_nbh_input *, int64_t *);
 
 struct family {

@@ -153,13 +153,13 @@ static void test_example_a(void)
     int64_t want_t[3][9] = {{3, 0, 0, 11, 0, 0, 0, 0, 0}, {3, 0, 0, 0, 0, 2, 0, 0, 0},
                             {3, 0, 0, 1, 0, 8, 0, 0, 0}};
     int64_t *m = calloc(rdx_ngtdm_cells(&c, 1), sizeof *m);
-    rdx_ngtdm_count(&c, 1, 0, 1, m);
+    CHECK(rdx_ngtdm_count(&c, 1, 0, 1, m) == 0, "rdx_ngtdm_count: out of memory");
     CHECK(memcmp(m, want_t, sizeof want_t) == 0, "NGTDM matrix of example A");
     free(m);
 
     int64_t want_l[3][9] = {{3, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 3, 0, 0, 0, 0, 0, 0}, {0, 0, 3, 0, 0, 0, 0, 0, 0}};
     m = calloc(rdx_ngldm_cells(&c, 1), sizeof *m);
-    rdx_ngldm_count(&c, 1, 0, 1, m);
+    CHECK(rdx_ngldm_count(&c, 1, 0, 1, m) == 0, "rdx_ngldm_count: out of memory");
     CHECK(memcmp(m, want_l, sizeof want_l) == 0, "NGLDM matrix of example A");
     free(m);
     rdx_nbh_levels_free(&lv);
@@ -217,7 +217,7 @@ static void test_example_b(void)
     CHECK(rdx_nbh_levels_build(&b.in, &lv, &err) == RDX_OK, "%s", err.msg);
     rdx_nbh_ctx c = {&b.in, &lv, 1, 0};
     int64_t *m = calloc(rdx_ngldm_cells(&c, 0), sizeof *m);
-    rdx_ngldm_count(&c, 0, 0, 1, m);
+    CHECK(rdx_ngldm_count(&c, 0, 0, 1, m) == 0, "rdx_ngldm_count: out of memory");
     /* width: min(3,4) * min(3,2) * 1 - 1 = 5 neighbours -> 6 cells a row */
     int64_t want[3][6] = {{0, 2, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0}};
     CHECK(rdx_ngldm_cells(&c, 0) == 18 && memcmp(m, want, sizeof want) == 0, "NGLDM alpha 0 of example B");
@@ -264,8 +264,8 @@ static void check_matrices(const box *b, int distance, int alpha, int in_plane, 
     int64_t *got_l = calloc(cells, sizeof *got_l), *got_t = calloc(cells, sizeof *got_t);
     int64_t *want_l = calloc(cells, sizeof *want_l), *want_n = calloc((size_t)lv.n, sizeof *want_n);
     double *want_s = calloc((size_t)lv.n, sizeof *want_s);
-    rdx_ngldm_count(&c, in_plane, z0, z1, got_l);
-    rdx_ngtdm_count(&c, in_plane, z0, z1, got_t);
+    CHECK(rdx_ngldm_count(&c, in_plane, z0, z1, got_l) == 0, "rdx_ngldm_count: out of memory");
+    CHECK(rdx_ngtdm_count(&c, in_plane, z0, z1, got_t) == 0, "rdx_ngtdm_count: out of memory");
     int64_t plane = b->in.dim[0] * b->in.dim[1], n_roi = 0;
     for (int64_t v = z0 * plane; v < z1 * plane; v++) {
         int g = b->grey[v];
