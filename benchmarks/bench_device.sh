@@ -3,8 +3,9 @@
 #  1. cases/s with the volumes already in memory (bench_extract_mem) on the
 #     bundled cases: IBSI CT phantom (125k-voxel ROI), STS_001, STS_002;
 #     settings: rdx's equivalents of PyRadiomics' default classes, 3D, bin width 25;
-#  2. a cohort run end to end (`rdx extract --manifest`, 20 copies of each case):
-#     cases/s, and the mean per-case read and case times from the progress lines;
+#  2. a cohort run end to end (`rdx extract --manifest`, 20 copies of each case)
+#     with 1, 2 and 4 cases at a time (--jobs): cases/s, and the mean per-case
+#     read and case times (reading included) from the progress lines;
 #  3. the synthetic 512 x 512 x 300 CT with a 20M-voxel ROI, every family, 64 bins
 #     (whole `rdx extract`, wall time);
 #  4. ROC bootstrap: 10^6 stratified AUC replicates of a 100-study set
@@ -70,17 +71,19 @@ echo "case_id,image,mask" >"$T/cohort.csv"
 for k in $(seq 20); do
   for c in $cases; do IFS=: read -r name img mask <<<"$c"; echo "${name}_$k,$PWD/$img,$PWD/$mask" >>"$T/cohort.csv"; done
 done
-printf '%-6s %8s %10s %14s %14s %8s\n' device wall_s cases/s mean_read_s mean_case_s gpu_util
+printf '%-6s %-5s %8s %10s %14s %14s %8s\n' device jobs wall_s cases/s mean_read_s mean_case_s gpu_util
 for dev in $devices; do
-  util_start "$dev"
-  t0=$(date +%s%N)
-  "$B/rdx" extract --manifest "$T/cohort.csv" --settings "$T/f3d.yaml" --out "$T/cohort_$dev.h5" \
-    --device "$dev" 2>"$T/log_$dev"
-  t1=$(date +%s%N)
-  u=$(util_stop "$dev")
-  awk -v wall="$(echo "($t1 - $t0) / 10^9" | bc -l)" -v dev="$dev" -v u="$u" '
-    / ok / { n++; for (i = 1; i <= NF; i++) { if ($i == "ok") c += $(i + 1); if ($i == "(read") r += $(i + 1) } }
-    END { printf "%-6s %8.2f %10.2f %14.4f %14.4f %8s\n", dev, wall, n / wall, r / n, c / n, u }' "$T/log_$dev"
+  for jobs in 1 2 4; do
+    util_start "$dev"
+    t0=$(date +%s%N)
+    "$B/rdx" extract --manifest "$T/cohort.csv" --settings "$T/f3d.yaml" --out "$T/cohort_$dev$jobs.h5" \
+      --device "$dev" --jobs "$jobs" 2>"$T/log_$dev"
+    t1=$(date +%s%N)
+    u=$(util_stop "$dev")
+    awk -v wall="$(echo "($t1 - $t0) / 10^9" | bc -l)" -v dev="$dev" -v j="$jobs" -v u="$u" '
+      / ok / { n++; for (i = 1; i <= NF; i++) { if ($i == "ok") c += $(i + 1); if ($i == "(read") r += $(i + 1) } }
+      END { printf "%-6s %-5s %8.2f %10.2f %14.4f %14.4f %8s\n", dev, j, wall, n / wall, r / n, c / n, u }' "$T/log_$dev"
+  done
 done
 
 echo
