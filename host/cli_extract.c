@@ -267,14 +267,22 @@ static int is_nrrd(const char *path)
     return has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr");
 }
 
+/* Around a file read: takes r->teem when teem reads the file (NRRD). */
+static void teem_lock(case_run *r, const char *path, int take)
+{
+    if (!is_nrrd(path))
+        return;
+    if (take)
+        pthread_mutex_lock(&r->teem);
+    else
+        pthread_mutex_unlock(&r->teem);
+}
+
 static rdx_status read_image(case_run *r, const char *path, rdx_image *img, rdx_error *err)
 {
-    int lock = is_nrrd(path);
-    if (lock)
-        pthread_mutex_lock(&r->teem);
+    teem_lock(r, path, 1);
     rdx_status st = rdx_image_read(path, img, err);
-    if (lock)
-        pthread_mutex_unlock(&r->teem);
+    teem_lock(r, path, 0);
     return st;
 }
 
@@ -282,12 +290,9 @@ static rdx_status read_image(case_run *r, const char *path, rdx_image *img, rdx_
 static rdx_status read_mask(case_run *r, const rdx_case_spec *c, const rdx_grid *grid, rdx_mask *mask,
                             rdx_error *err)
 {
-    int lock = is_nrrd(c->mask);
-    if (lock)
-        pthread_mutex_lock(&r->teem);
+    teem_lock(r, c->mask, 1);
     rdx_status st = rdx_mask_read(c->mask, c->label, mask, err);
-    if (lock)
-        pthread_mutex_unlock(&r->teem);
+    teem_lock(r, c->mask, 0);
     if (!st)
         st = rdx_grid_check_same(grid, c->image, &mask->grid, c->mask, err);
     if (!st && rdx_mask_count(mask) == 0)
@@ -347,7 +352,6 @@ static void run_group(case_run *r, const case_group *g)
         double t0 = now_seconds();
         for (int f = 0; f < RDX_F_COUNT; f++)
             out->values[f] = NAN;
-        memset(&out->err, 0, sizeof out->err);
         if (i == g->first)
             img_st = read_image(r, c->image, &img, &img_err);
         rdx_mask mask;

@@ -132,32 +132,46 @@ static void sym3_eigenvalues(double a[3][3], double ev[3])
             }
 }
 
-/* Voxel count, centre and PCA eigenvalues (descending, mm^2) of the
- * morphological mask; two passes for an accurate covariance. With fewer than
- * two voxels the eigenvalues are 0. Positions come from the loop counters,
- * not from dividing the raster index. */
-static int64_t morph_pca(const rdx_texture_input *in, double centre[3], double ev[3])
+/* Over the voxels of mask, in raster order: their number, and in s the sums
+ * of w and of w times the x, y, z positions in mm, w the voxel's intensity
+ * (1 when intensity is NULL). Positions come from the loop counters, not
+ * from dividing the raster index. */
+static int64_t weighted_sums(const rdx_texture_input *in, const uint8_t *mask, const float *intensity, double s[4])
 {
     const int64_t *dim = in->dim;
     const double *sp = in->spacing;
     int64_t n = 0;
-    double sx = 0.0, sy = 0.0, sz = 0.0; /* scalars stay in registers */
+    double sum = 0.0, wx = 0.0, wy = 0.0, wz = 0.0; /* scalars stay in registers */
     for (int64_t z = 0, i = 0; z < dim[2]; z++) {
         const double pz = (double)z * sp[2];
         for (int64_t y = 0; y < dim[1]; y++) {
             const double py = (double)y * sp[1];
             for (int64_t x = 0; x < dim[0]; x++, i++)
-                if (in->morph[i]) {
-                    sx += (double)x * sp[0];
-                    sy += py;
-                    sz += pz;
+                if (mask[i]) {
+                    const double v = intensity ? intensity[i] : 1.0;
+                    sum += v;
+                    wx += v * ((double)x * sp[0]);
+                    wy += v * py;
+                    wz += v * pz;
                     n++;
                 }
         }
     }
-    const double s[3] = {sx, sy, sz};
+    s[0] = sum, s[1] = wx, s[2] = wy, s[3] = wz;
+    return n;
+}
+
+/* Voxel count, centre and PCA eigenvalues (descending, mm^2) of the
+ * morphological mask; two passes for an accurate covariance. With fewer than
+ * two voxels the eigenvalues are 0. */
+static int64_t morph_pca(const rdx_texture_input *in, double centre[3], double ev[3])
+{
+    const int64_t *dim = in->dim;
+    const double *sp = in->spacing;
+    double s[4];
+    int64_t n = weighted_sums(in, in->morph, NULL, s);
     for (int a = 0; a < 3; a++) {
-        centre[a] = s[a] / (double)n;
+        centre[a] = s[a + 1] / (double)n;
         ev[a] = 0.0;
     }
     if (n < 2)
@@ -706,29 +720,12 @@ static rdx_status spatial_autocorrelation(const rdx_texture_input *in, const rdx
 static rdx_status intensity_features(const rdx_texture_input *in, const rdx_morphology_settings *ms,
                                      const double centre[3], double volume, double *values, rdx_error *err)
 {
-    const int64_t *dim = in->dim;
-    const double *sp = in->spacing;
-    int64_t n = 0;
-    double sum = 0.0, wx = 0.0, wy = 0.0, wz = 0.0; /* scalars stay in registers */
-    for (int64_t z = 0, i = 0; z < dim[2]; z++) {
-        const double pz = (double)z * sp[2];
-        for (int64_t y = 0; y < dim[1]; y++) {
-            const double py = (double)y * sp[1];
-            for (int64_t x = 0; x < dim[0]; x++, i++)
-                if (in->roi[i]) {
-                    const double v = in->intensity[i];
-                    sum += v;
-                    wx += v * ((double)x * sp[0]);
-                    wy += v * py;
-                    wz += v * pz;
-                    n++;
-                }
-        }
-    }
-    const double ws[3] = {wx, wy, wz};
+    double ws[4];
+    int64_t n = weighted_sums(in, in->roi, in->intensity, ws);
+    const double sum = ws[0];
     double shift2 = 0.0;
     for (int a = 0; a < 3; a++) {
-        double e = centre[a] - ws[a] / sum;
+        double e = centre[a] - ws[a + 1] / sum;
         shift2 += e * e;
     }
     double mean = n ? sum / (double)n : NAN;

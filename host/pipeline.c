@@ -491,7 +491,7 @@ static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device,
     }
     if (!st) {
         box_bounds(w);
-        size_t before = w->hi[0] < 0 ? 0 : mask_count(w, &w->intensity);
+        size_t before = mask_count(w, &w->intensity); /* 0 for an empty box */
         rdx_resegment(&w->image, &w->intensity, &s->resegmentation);
         if (s->families & RDX_FAMILY_DIAG)
             rdx_diag_roi(&w->image, &w->intensity, &w->morph, 2, values);

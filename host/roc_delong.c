@@ -92,19 +92,6 @@ static void place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, 
         }
 }
 
-/* 1 when every sum of a class stays below 2^64 (its largest placement
- * squared times its size): the limit of rdx_cuda_roc_place_products. */
-static int products_fit_64(const uint64_t *p, size_t k, size_t m, size_t n_pos)
-{
-    uint64_t max_pos = 0, max_neg = 0;
-    for (size_t a = 0; a < k; a++)
-        for (size_t i = 0; i < m; i++) {
-            uint64_t v = p[a * m + i], *mx = i < n_pos ? &max_pos : &max_neg;
-            *mx = v > *mx ? v : *mx;
-        }
-    return !(((u128)max_pos * max_pos * n_pos) >> 64) && !(((u128)max_neg * max_neg * (m - n_pos)) >> 64);
-}
-
 /* n prod - ua ub: an exact integer (both terms are at most 4 (n_pos n_neg)^2 < 2^127). */
 static double centred(uint64_t n, u128 prod, uint64_t ua, uint64_t ub)
 {
@@ -141,7 +128,7 @@ static rdx_status covariance(const uint64_t *pl, const uint64_t *u2, size_t k, s
         return rdx_error_set(err, RDX_E_NOMEM, "delong: cannot allocate %zu x %zu sums", k, k);
     u128 *p10 = prod, *p01 = prod + k * k;
     rdx_status st = RDX_OK;
-    if (device == RDX_DEVICE_CUDA && products_fit_64(pl, k, m, (size_t)n_pos))
+    if (device == RDX_DEVICE_CUDA && !(rdx_place_products_bound(pl, k, m, (size_t)n_pos) >> 64))
         st = device_products(pl, k, m, (size_t)n_pos, p10, p01, err);
     else
         place_products(pl, k, m, (size_t)n_pos, p10, p01);

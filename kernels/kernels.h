@@ -252,6 +252,21 @@ int rdx_cuda_roc_placements(const rdx_roc_column *cols, size_t k, uint64_t *plac
  * size; the host computes those on the CPU). */
 int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t *p10, uint64_t *p01);
 
+/* What bounds those sums: the larger over the two classes of the class's
+ * largest placement squared times its size (every sum is at most this). */
+static inline unsigned __int128 rdx_place_products_bound(const uint64_t *p, size_t k, size_t m, size_t n_pos)
+{
+    uint64_t max_pos = 0, max_neg = 0;
+    for (size_t a = 0; a < k; a++)
+        for (size_t i = 0; i < m; i++) {
+            uint64_t v = p[a * m + i], *mx = i < n_pos ? &max_pos : &max_neg;
+            *mx = v > *mx ? v : *mx;
+        }
+    unsigned __int128 b10 = (unsigned __int128)max_pos * max_pos * n_pos,
+                      b01 = (unsigned __int128)max_neg * max_neg * (m - n_pos);
+    return b10 > b01 ? b10 : b01;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,7 +132,8 @@ int blas_products(const uint64_t *p, size_t k, size_t m, size_t n_pos, uint64_t 
         *err = arena.alloc(&dc, 2 * k * k);
     if (*err == cudaSuccess && api.create(&h) == CUBLAS_STATUS_SUCCESS) {
         const int ik = (int)k, im = (int)m, ip = (int)n_pos;
-        done = api.set_stream(h, cudaStreamPerThread) == CUBLAS_STATUS_SUCCESS && gram(api, h, da, ip, ik, im, dc) == CUBLAS_STATUS_SUCCESS &&
+        done = api.set_stream(h, cudaStreamPerThread) == CUBLAS_STATUS_SUCCESS &&
+               gram(api, h, da, ip, ik, im, dc) == CUBLAS_STATUS_SUCCESS &&
                gram(api, h, da + n_pos, im - ip, ik, im, dc + k * k) == CUBLAS_STATUS_SUCCESS;
         api.destroy(h);
         if (done)
@@ -177,16 +178,7 @@ int rdx_cuda_roc_place_products(const uint64_t *p, size_t k, size_t m, size_t n_
         return cudaErrorInvalidValue;
     if (k == 0)
         return cudaSuccess;
-    uint64_t max_pos = 0, max_neg = 0; /* largest placement of each class */
-    for (size_t a = 0; a < k; a++)
-        for (size_t i = 0; i < m; i++) {
-            const uint64_t v = p[a * m + i];
-            uint64_t &mx = i < n_pos ? max_pos : max_neg;
-            mx = v > mx ? v : mx;
-        }
-    const unsigned __int128 b10 = (unsigned __int128)max_pos * max_pos * n_pos,
-                            b01 = (unsigned __int128)max_neg * max_neg * (m - n_pos),
-                            bound = b10 > b01 ? b10 : b01;
+    const unsigned __int128 bound = rdx_place_products_bound(p, k, m, n_pos);
     if (bound >> 64)
         return cudaErrorInvalidValue;
     if (bound < ((unsigned __int128)1 << 53) && m <= INT32_MAX && k <= INT32_MAX) {
