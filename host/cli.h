@@ -7,8 +7,18 @@
 #ifndef RDX_HOST_CLI_H
 #define RDX_HOST_CLI_H
 
+#include "rdx/error.h"
+
 enum { RDX_EXIT_OK = 0, RDX_EXIT_CASES_FAILED = 1, RDX_EXIT_USAGE = 2, RDX_EXIT_INPUT = 3,
        RDX_EXIT_OUTPUT = 4 };
+
+/* Exit code of a failure to open an output store (rdx_store_open): an
+ * existing store that differs, or is not a store, is an input error; the rest
+ * (cannot create or write the file) an output error. */
+static inline int rdx_exit_store_open(rdx_status st)
+{
+    return st == RDX_E_MISMATCH || st == RDX_E_FORMAT || st == RDX_E_UNSUPPORTED ? RDX_EXIT_INPUT : RDX_EXIT_OUTPUT;
+}
 
 int rdx_cli_extract(int argc, char **argv);
 int rdx_cli_roc(int argc, char **argv);

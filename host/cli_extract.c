@@ -483,9 +483,7 @@ int rdx_cli_extract(int argc, char **argv)
         fprintf(stderr, "rdx extract: %s\n", err.msg);
         sink_close(&out, &err);
         rdx_manifest_free(&all);
-        return err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT || err.code == RDX_E_UNSUPPORTED
-                   ? RDX_EXIT_INPUT
-                   : RDX_EXIT_OUTPUT;
+        return rdx_exit_store_open(err.code);
     }
     int tty = isatty(fileno(stderr)) && !a.quiet;
     size_t failed = 0, skipped = 0, ok = 0; /* ok and failed: cases written */

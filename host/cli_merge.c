@@ -217,9 +217,7 @@ static int run_merge(const merge_args *a)
         if (rdx_store_open(a->out, tags, n_tags, rdx_store_reader_settings(first),
                            rdx_store_reader_version(first), &out, &err)) {
             fprintf(stderr, "rdx merge: %s\n", err.msg);
-            code = err.code == RDX_E_MISMATCH || err.code == RDX_E_FORMAT || err.code == RDX_E_UNSUPPORTED
-                       ? RDX_EXIT_INPUT
-                       : RDX_EXIT_OUTPUT;
+            code = rdx_exit_store_open(err.code);
         }
     }
     if (code == RDX_EXIT_OK)
