@@ -9,7 +9,7 @@
  * so they depend only on the counts: any backend that produces the same
  * counts gets bit-identical features.
  *
- * Work split (rdx_tex_aggregate): one matrix per direction over the whole
+ * Work split (rdx_tex_cases): one matrix per direction over the whole
  * box (3D averaged; the 4 in-plane ones are the 2.5D direction-merged
  * matrices, since in-plane pairs never cross slices), in parallel over
  * directions; one matrix per slice and in-plane direction plus their
@@ -429,22 +429,52 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
     return RDX_OK;
 }
 
-rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
-                             double *values, rdx_error *err)
+void rdx_tex_cases(const rdx_texture_input *const *in, size_t n, const rdx_tex_family *fam, int distance,
+                   unsigned aggregations, double *const *values, rdx_status *st, rdx_error *err)
 {
-    if (!(aggregations & (RDX_AGG_2D | RDX_AGG_3D | RDX_AGG_3D_DIR)))
-        return RDX_OK;
-    if (c->in->device != RDX_DEVICE_CUDA)
-        return aggregate(c, fam, aggregations, values, err);
-    rdx_tex_ctx dc = *c;
-    rdx_counts *pre;
-    rdx_status st = rdx_tex_device_matrices(c, fam, aggregations, RDX_TEX_DEVICE_BUDGET, &pre, err);
-    if (st)
-        return st;
-    dc.pre = pre;
-    st = aggregate(&dc, fam, aggregations, values, err);
-    rdx_tex_matrices_free(pre, c->in->dim[2]);
-    return st;
+    if (!(aggregations & (RDX_AGG_2D | RDX_AGG_3D | RDX_AGG_3D_DIR))) {
+        for (size_t k = 0; k < n; k++)
+            st[k] = RDX_OK;
+        return;
+    }
+    rdx_tex_ctx *c = calloc(n ? n : 1, sizeof *c);
+    const rdx_tex_ctx **dev = calloc(n ? n : 1, sizeof *dev);
+    rdx_counts **pre = calloc(n ? n : 1, sizeof *pre);
+    size_t *which = calloc(n ? n : 1, sizeof *which), m = 0;
+    for (size_t k = 0; k < n; k++) {
+        st[k] = c && dev && pre && which ? rdx_tex_ctx_init(in[k], distance, &c[k], &err[k])
+                                         : rdx_error_set(&err[k], RDX_E_NOMEM, "%s: out of memory", fam->name);
+        if (!st[k] && in[k]->device == RDX_DEVICE_CUDA) {
+            dev[m] = &c[k];
+            which[m++] = k;
+        }
+    }
+    rdx_error e = {0};
+    /* The cases counted on the device share launches; when that fails, each
+     * is counted alone, so that a failure is reported by the case it is due to. */
+    if (m > 1 && rdx_tex_device_matrices(dev, m, fam, aggregations, RDX_TEX_DEVICE_BUDGET, pre, &e)) {
+        for (size_t i = 0; i < m; i++)
+            st[which[i]] = rdx_tex_device_matrices(&dev[i], 1, fam, aggregations, RDX_TEX_DEVICE_BUDGET, &pre[i],
+                                                   &err[which[i]]);
+    } else if (m == 1) {
+        st[which[0]] = rdx_tex_device_matrices(dev, 1, fam, aggregations, RDX_TEX_DEVICE_BUDGET, pre, &err[which[0]]);
+    }
+    for (size_t i = 0, k = 0; k < n; k++) {
+        const rdx_counts *own = i < m && which[i] == k ? pre[i++] : NULL;
+        if (st[k])
+            continue;
+        rdx_tex_ctx dc = c[k];
+        dc.pre = own;
+        st[k] = aggregate(&dc, fam, aggregations, values[k], &err[k]);
+    }
+    for (size_t i = 0; i < m; i++)
+        rdx_tex_matrices_free(pre[i], dev[i]->in->dim[2]);
+    for (size_t k = 0; c && k < n; k++)
+        rdx_tex_ctx_free(&c[k]);
+    free(c);
+    free(dev);
+    free(pre);
+    free(which);
 }
 
 /* ---- matrices counted on the device ---- */
@@ -458,79 +488,172 @@ void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz)
     free(pre);
 }
 
-/* One kernel call for the matrices of jobs, whose first direction is rdx_dir[d0]. */
-static rdx_status device_call(const rdx_tex_ctx *c, const rdx_tex_family *fam, const rdx_cuda_tex_jobs *j, int d0,
-                              uint64_t space, uint32_t *counts, rdx_counts *pre, rdx_error *err)
+/* Part of a device count: the matrices of jobs for case k, whose first
+ * direction is rdx_dir[d0]; counters: their number. */
+typedef struct {
+    size_t k;
+    int d0;
+    rdx_cuda_tex_jobs jobs;
+    uint64_t counters;
+} tex_piece;
+
+typedef struct {
+    tex_piece *p;
+    size_t n, cap;
+} piece_list;
+
+static int piece_add(piece_list *l, tex_piece p)
 {
-    const rdx_cuda_tex_box box = {c->in->grey, {c->in->dim[0], c->in->dim[1], c->in->dim[2]}, c->index,
-                                  c->in->n_grey, c->n_levels};
-    int code = fam->device_counts(&box, c, j, counts);
-    if (code)
-        return rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA kernel: %s", fam->name, rdx_cuda_error_string(code));
-    const int64_t nzr = j->per_slice ? j->z1 - j->z0 : 1;
-    for (int k = 0; k < j->n_dir; k++)
-        for (int64_t s = 0; s < nzr; s++) {
-            const uint32_t *dense = counts + ((uint64_t)k * (uint64_t)nzr + (uint64_t)s) * space;
-            rdx_counts *m = &pre[rdx_tex_slot(d0 + k, j->per_slice ? j->z0 + s : -1)];
-            if (dense_to_sparse(dense, space, m))
-                return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for a matrix counted on the device",
-                                     fam->name);
-        }
-    return RDX_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        tex_piece *q = realloc(l->p, cap * sizeof *q);
+        if (!q)
+            return -1;
+        l->p = q;
+        l->cap = cap;
+    }
+    l->p[l->n++] = p;
+    return 0;
 }
 
-/* The matrices of directions 0 .. ndir-1, over the whole box or per slice,
- * in kernel calls of at most per_call matrices. */
-static rdx_status device_pass(const rdx_tex_ctx *c, const rdx_tex_family *fam, int ndir, int per_slice,
-                              uint64_t per_call, uint64_t space, uint32_t *counts, rdx_counts *pre, rdx_error *err)
+/* The pieces of case k's matrices of directions 0 .. ndir-1, over the whole
+ * box or per slice, of at most per_call matrices each. */
+static int case_pass(const rdx_tex_ctx *c, size_t k, int ndir, int per_slice, uint64_t per_call, uint64_t space,
+                     piece_list *l)
 {
     const int64_t nz = c->in->dim[2];
     const int nd = per_call < (uint64_t)ndir ? (int)per_call : ndir;
-    int64_t nzr = nz; /* slices per call */
+    int64_t nzr = nz; /* slices per piece */
     if (per_slice && per_call / (uint64_t)nd < (uint64_t)nz)
         nzr = (int64_t)(per_call / (uint64_t)nd);
-    rdx_status st = RDX_OK;
-    for (int64_t z0 = 0; z0 < nz && !st; z0 += nzr)
-        for (int d0 = 0; d0 < ndir && !st; d0 += nd) {
-            rdx_cuda_tex_jobs j = {&rdx_dir[d0], ndir - d0 < nd ? ndir - d0 : nd, z0, z0 + nzr < nz ? z0 + nzr : nz,
-                                   per_slice};
-            st = device_call(c, fam, &j, d0, space, counts, pre, err);
+    for (int64_t z0 = 0; z0 < nz; z0 += nzr)
+        for (int d0 = 0; d0 < ndir; d0 += nd) {
+            tex_piece p = {k, d0, {&rdx_dir[d0], ndir - d0 < nd ? ndir - d0 : nd, z0, z0 + nzr < nz ? z0 + nzr : nz,
+                                   per_slice}, 0};
+            p.counters = (uint64_t)p.jobs.n_dir * (uint64_t)(per_slice ? p.jobs.z1 - p.jobs.z0 : 1) * space;
+            if (piece_add(l, p))
+                return -1;
         }
-    return st;
+    return 0;
 }
 
-rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
-                                   uint64_t budget, rdx_counts **pre, rdx_error *err)
+/* The pieces of every matrix case k needs for aggregations (none when one
+ * dense matrix exceeds budget). */
+static int case_pieces(const rdx_tex_ctx *c, size_t k, const rdx_tex_family *fam, unsigned aggregations,
+                       uint64_t budget, piece_list *l)
 {
     const int64_t nz = c->in->dim[2];
     const uint64_t space = fam->code_space(c);
     const int want2d = (aggregations & RDX_AGG_2D) != 0;
     const int ndir = aggregations & (RDX_AGG_3D | RDX_AGG_3D_DIR) ? RDX_N_DIR_3D : RDX_N_DIR_2D;
-    *pre = NULL;
     if (space > budget)
-        return RDX_OK;
-    /* Matrices per call: as many as fit, but no more than the largest pass
+        return 0;
+    /* Matrices per piece: as many as fit, but no more than the largest pass
      * needs (all whole-box directions, or the in-plane ones of every slice). */
     uint64_t per_call = budget / space, most = (uint64_t)ndir;
     if (want2d && (uint64_t)nz * RDX_N_DIR_2D > most)
         most = (uint64_t)nz * RDX_N_DIR_2D;
     per_call = per_call < most ? per_call : most;
-    rdx_counts *m = calloc(rdx_tex_slot(0, nz), sizeof *m);
-    uint32_t *counts = malloc(per_call * space * sizeof *counts);
-    rdx_status st = m && counts ? RDX_OK
-                                : rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %llu device counters",
-                                                fam->name, (unsigned long long)(per_call * space));
-    if (!st)
-        st = device_pass(c, fam, ndir, 0, per_call, space, counts, m, err);
-    if (!st && want2d)
-        st = device_pass(c, fam, RDX_N_DIR_2D, 1, per_call, space, counts, m, err);
-    free(counts);
-    if (st) {
-        rdx_tex_matrices_free(m, nz);
-        return st;
+    if (case_pass(c, k, ndir, 0, per_call, space, l))
+        return -1;
+    return want2d ? case_pass(c, k, RDX_N_DIR_2D, 1, per_call, space, l) : 0;
+}
+
+/* One kernel launch for pieces p[0..n) (their counters in counts, piece
+ * after piece), then each matrix into its case's slot. */
+static rdx_status device_launch(const rdx_tex_ctx *const *c, const rdx_tex_family *fam, const tex_piece *p, size_t n,
+                                uint32_t *counts, rdx_counts **pre, rdx_error *err)
+{
+    rdx_cuda_tex_item *items = malloc(n * sizeof *items);
+    uint64_t *at = malloc(n * sizeof *at);
+    if (!items || !at) {
+        free(items);
+        free(at);
+        return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %zu device items", fam->name, n);
     }
-    *pre = m;
+    for (size_t i = 0, sum = 0; i < n; i++) {
+        const rdx_tex_ctx *ci = c[p[i].k];
+        items[i] = (rdx_cuda_tex_item){{ci->in->grey, {ci->in->dim[0], ci->in->dim[1], ci->in->dim[2]}, ci->index,
+                                        ci->in->n_grey, ci->n_levels},
+                                       p[i].jobs, fam->device_param(ci)};
+        at[i] = sum;
+        sum += p[i].counters;
+    }
+    int code = fam->device_counts(items, n, counts);
+    free(items);
+    int failed = 0;
+    if (!code) {
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+        for (size_t i = 0; i < n; i++) {
+            const rdx_tex_ctx *ci = c[p[i].k];
+            const uint64_t space = fam->code_space(ci);
+            const rdx_cuda_tex_jobs *j = &p[i].jobs;
+            const int64_t nzr = j->per_slice ? j->z1 - j->z0 : 1;
+            for (int k = 0; k < j->n_dir; k++)
+                for (int64_t s = 0; s < nzr; s++) {
+                    const uint32_t *dense = counts + at[i] + ((uint64_t)k * (uint64_t)nzr + (uint64_t)s) * space;
+                    rdx_counts *m = &pre[p[i].k][rdx_tex_slot(p[i].d0 + k, j->per_slice ? j->z0 + s : -1)];
+                    failed |= dense_to_sparse(dense, space, m) != RDX_OK;
+                }
+        }
+    }
+    free(at);
+    if (code)
+        return rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA kernel: %s", fam->name, rdx_cuda_error_string(code));
+    if (failed)
+        return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for a matrix counted on the device", fam->name);
     return RDX_OK;
+}
+
+/* Launches for the pieces, each taking as many consecutive pieces as fit in budget counters. */
+static rdx_status device_launches(const rdx_tex_ctx *const *c, const rdx_tex_family *fam, const piece_list *l,
+                                  uint64_t budget, rdx_counts **pre, rdx_error *err)
+{
+    uint64_t size = 0; /* the largest launch */
+    for (size_t i = 0, sum = 0; i < l->n; i++) {
+        sum = sum + l->p[i].counters > budget ? l->p[i].counters : sum + l->p[i].counters;
+        size = sum > size ? sum : size;
+    }
+    uint32_t *counts = malloc((size ? size : 1) * sizeof *counts);
+    if (!counts)
+        return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %llu device counters", fam->name,
+                             (unsigned long long)size);
+    rdx_status st = RDX_OK;
+    for (size_t i = 0; i < l->n && !st;) {
+        size_t j = i;
+        uint64_t sum = 0;
+        while (j < l->n && sum + l->p[j].counters <= budget)
+            sum += l->p[j++].counters;
+        st = device_launch(c, fam, l->p + i, j - i, counts, pre, err);
+        i = j;
+    }
+    free(counts);
+    return st;
+}
+
+rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *const *c, size_t n, const rdx_tex_family *fam,
+                                   unsigned aggregations, uint64_t budget, rdx_counts **pre, rdx_error *err)
+{
+    piece_list l = {NULL, 0, 0};
+    rdx_status st = RDX_OK;
+    for (size_t k = 0; k < n; k++)
+        pre[k] = NULL;
+    for (size_t k = 0; k < n && !st; k++) {
+        if (fam->code_space(c[k]) > budget)
+            continue;
+        pre[k] = calloc(rdx_tex_slot(0, c[k]->in->dim[2]), sizeof **pre);
+        if (!pre[k] || case_pieces(c[k], k, fam, aggregations, budget, &l))
+            st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the device matrices", fam->name);
+    }
+    if (!st)
+        st = device_launches(c, fam, &l, budget, pre, err);
+    free(l.p);
+    if (st)
+        for (size_t k = 0; k < n; k++) {
+            rdx_tex_matrices_free(pre[k], c[k]->in->dim[2]);
+            pre[k] = NULL;
+        }
+    return st;
 }
 
 /* ---- GLCM ---- */
@@ -700,10 +823,9 @@ rdx_status rdx_glcm_features(const rdx_counts *m, const rdx_tex_ctx *c, double *
     return RDX_OK;
 }
 
-static int glcm_device_counts(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
-                              uint32_t *counts)
+static int64_t glcm_device_param(const rdx_tex_ctx *c)
 {
-    return rdx_cuda_glcm_counts(b, c->distance, jobs, counts);
+    return c->distance;
 }
 
 static uint64_t glcm_code_space(const rdx_tex_ctx *c)
@@ -712,15 +834,11 @@ static uint64_t glcm_code_space(const rdx_tex_ctx *c)
 }
 
 const rdx_tex_family rdx_glcm_family = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, glcm_count, rdx_glcm_features,
-                                        glcm_device_counts, glcm_code_space};
+                                        rdx_cuda_glcm_counts, glcm_device_param, glcm_code_space};
 
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    rdx_tex_ctx c;
-    rdx_status st = rdx_tex_ctx_init(in, t->glcm_distance, &c, err);
-    if (st)
-        return st;
-    st = rdx_tex_aggregate(&c, &rdx_glcm_family, t->aggregations, values, err);
-    rdx_tex_ctx_free(&c);
+    rdx_status st;
+    rdx_tex_cases(&in, 1, &rdx_glcm_family, t->glcm_distance, t->aggregations, &values, &st, err);
     return st;
 }

@@ -6,7 +6,7 @@
  * code k * run_codes + length (k: compact grey index), and the sparse
  * matrix of those codes is the GLRLM. Matrices, aggregation and the work
  * split (parallel over directions and over slices) are shared with the GLCM
- * (features_glcm.c, rdx_tex_aggregate).
+ * (features_glcm.c, rdx_tex_cases).
  *
  * N_v, the number of voxels of run percentage, is taken from the matrix
  * itself (sum of run lengths): for a merged matrix that is the ROI size
@@ -271,10 +271,9 @@ rdx_status rdx_glrlm_features(const rdx_counts *m, const rdx_tex_ctx *c, double 
     return RDX_OK;
 }
 
-static int glrlm_device_counts(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
-                               uint32_t *counts)
+static int64_t glrlm_device_param(const rdx_tex_ctx *c)
 {
-    return rdx_cuda_glrlm_counts(b, c->run_codes, jobs, counts);
+    return c->run_codes;
 }
 
 static uint64_t glrlm_code_space(const rdx_tex_ctx *c)
@@ -283,15 +282,12 @@ static uint64_t glrlm_code_space(const rdx_tex_ctx *c)
 }
 
 const rdx_tex_family rdx_glrlm_family = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_ids, rdx_glrlm_codes,
-                                         glrlm_count, rdx_glrlm_features, glrlm_device_counts, glrlm_code_space};
+                                         glrlm_count, rdx_glrlm_features, rdx_cuda_glrlm_counts, glrlm_device_param,
+                                         glrlm_code_space};
 
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    rdx_tex_ctx c;
-    rdx_status st = rdx_tex_ctx_init(in, 1, &c, err); /* runs have no distance */
-    if (st)
-        return st;
-    st = rdx_tex_aggregate(&c, &rdx_glrlm_family, t->aggregations, values, err);
-    rdx_tex_ctx_free(&c);
+    rdx_status st;
+    rdx_tex_cases(&in, 1, &rdx_glrlm_family, 1, t->aggregations, &values, &st, err); /* runs have no distance */
     return st;
 }

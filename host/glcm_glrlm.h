@@ -77,10 +77,9 @@ enum {
     { RDX_F_##X##_2D_AVG, RDX_F_##X##_2D_COMB,   RDX_F_##X##_2_5D_AVG, RDX_F_##X##_2_5D_COMB,             \
       RDX_F_##X##_3D_AVG, RDX_F_##X##_3D_COMB, RDX_F_##X##_3D_DIR01 }
 
-/* CUDA: the dense counts of the matrices of jobs (the family's kernel of
+/* CUDA: the dense counts of the matrices of n items (the family's kernel of
  * kernels.h, code space entries per matrix); 0 or a CUDA error code. */
-typedef int (*rdx_tex_device_fn)(const rdx_cuda_tex_box *b, const rdx_tex_ctx *c, const rdx_cuda_tex_jobs *jobs,
-                                 uint32_t *counts);
+typedef int (*rdx_tex_device_fn)(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts);
 
 typedef struct {
     const char *name;    /* for error messages */
@@ -90,19 +89,23 @@ typedef struct {
     rdx_tex_count_fn count;
     rdx_tex_features_fn features;
     rdx_tex_device_fn device_counts;
+    int64_t (*device_param)(const rdx_tex_ctx *c); /* the kernel's item parameter */
     uint64_t (*code_space)(const rdx_tex_ctx *c); /* codes are 0 .. code_space - 1 */
 } rdx_tex_family;
 
 extern const rdx_tex_family rdx_glcm_family, rdx_glrlm_family;
 
-/* Computes the aggregations of t->aggregations (IBSI 3.6.x) and writes them to
- * values[]. Empty matrices (a slice or direction without pairs or runs) are
- * left out of the averages; a feature without any matrix is NaN. With
- * c->in->device == RDX_DEVICE_CUDA the matrices are counted by the family's
- * kernel (rdx_tex_device_matrices, RDX_TEX_DEVICE_BUDGET), then the same
- * host code computes the features. */
-rdx_status rdx_tex_aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
-                             double *values, rdx_error *err);
+/* Family fam of n cases: computes the aggregations of aggregations (IBSI
+ * 3.6.x) on in[k] (its context made with distance, the GLCM neighbour
+ * distance) and writes them to values[k]; st[k] and err[k] receive case k's
+ * outcome. Empty matrices (a slice or direction without pairs or runs) are
+ * left out of the averages; a feature without any matrix is NaN. The
+ * matrices of the cases with in[k]->device == RDX_DEVICE_CUDA are counted by
+ * the family's kernel, all cases' boxes packed into shared launches
+ * (rdx_tex_device_matrices, RDX_TEX_DEVICE_BUDGET), then the same host code
+ * computes the features. */
+void rdx_tex_cases(const rdx_texture_input *const *in, size_t n, const rdx_tex_family *fam, int distance,
+                   unsigned aggregations, double *const *values, rdx_status *st, rdx_error *err);
 
 /* Counters (32-bit) of one kernel call at most: 256 MiB. */
 #define RDX_TEX_DEVICE_BUDGET ((uint64_t)1 << 26)
@@ -114,16 +117,19 @@ static inline size_t rdx_tex_slot(int d, int64_t z)
     return z < 0 ? (size_t)d : RDX_N_DIR_3D + (size_t)z * RDX_N_DIR_2D + (size_t)d;
 }
 
-/* Counts with fam->device_counts, in kernel calls of at most budget
- * counters, every matrix that rdx_tex_aggregate needs for aggregations: the
- * whole-box matrices of the 13 (3D) or 4 (2D only) directions and, for 2D,
- * those of each slice and in-plane direction. *pre receives
- * RDX_N_DIR_3D + RDX_N_DIR_2D * dim[2] matrices at rdx_tex_slot (those not
- * needed empty); free with rdx_tex_matrices_free. *pre is NULL when one dense
- * matrix alone exceeds budget: the CPU counts then (its sparse builder does
- * not grow with the grey levels). A kernel error is RDX_E_DEVICE naming it. */
-rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *c, const rdx_tex_family *fam, unsigned aggregations,
-                                   uint64_t budget, rdx_counts **pre, rdx_error *err);
+/* Counts with fam->device_counts, for each of the n cases c[k], every
+ * matrix that rdx_tex_cases needs for aggregations: the whole-box matrices
+ * of the 13 (3D) or 4 (2D only) directions and, for 2D, those of each slice
+ * and in-plane direction. The cases' matrices are cut into pieces of at most
+ * budget counters and consecutive pieces, of one case or of several, share a
+ * kernel launch of at most budget counters. pre[k] receives RDX_N_DIR_3D +
+ * RDX_N_DIR_2D * dim[2] matrices at rdx_tex_slot (those not needed empty);
+ * free each with rdx_tex_matrices_free. pre[k] is NULL when one dense matrix
+ * of case k alone exceeds budget: the CPU counts then (its sparse builder
+ * does not grow with the grey levels). A kernel error is RDX_E_DEVICE naming
+ * it, and leaves every pre[k] NULL. */
+rdx_status rdx_tex_device_matrices(const rdx_tex_ctx *const *c, size_t n, const rdx_tex_family *fam,
+                                   unsigned aggregations, uint64_t budget, rdx_counts **pre, rdx_error *err);
 void rdx_tex_matrices_free(rdx_counts *pre, int64_t nz);
 
 /* GLCM: codes a * Np + b (a <= b, compact grey indices) of the pairs at

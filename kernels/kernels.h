@@ -117,21 +117,33 @@ typedef struct {
     int per_slice;
 } rdx_cuda_tex_jobs;
 
-/* Dense GLCM counts: counts[m * n_levels^2 + a * n_levels + b] = number of
- * ROI voxel pairs (v, v + distance * dir) of matrix m with compact grey
- * indices {a, b}, a <= b (entries with a > b stay 0): the codes of
- * rdx_glcm_codes (host/glcm_glrlm.h). counts is overwritten. Fails with
- * cudaErrorInvalidValue for null pointers, bad jobs (no direction, slices
- * empty or outside the box), distance < 1, an index outside -1..n_levels-1 or
- * a box of 2^32 voxels or more. */
-int rdx_cuda_glcm_counts(const rdx_cuda_tex_box *b, int distance, const rdx_cuda_tex_jobs *j, uint32_t *counts);
+/* One box of a count call with the matrices of its jobs and the family's
+ * parameter: GLCM, the neighbour distance (>= 1); GLRLM, run_codes (longer
+ * than the longest possible run). The items of one call can come from
+ * different cases: their boxes share one kernel launch. */
+typedef struct {
+    rdx_cuda_tex_box box;
+    rdx_cuda_tex_jobs jobs;
+    int64_t param;
+} rdx_cuda_tex_item;
 
-/* Dense GLRLM counts: counts[m * n_levels * run_codes + k * run_codes + len]
- * = number of runs of matrix m with compact grey index k and length len: the
- * codes of rdx_glrlm_codes. run_codes exceeds the longest possible run. Fails
- * as rdx_cuda_glcm_counts. */
-int rdx_cuda_glrlm_counts(const rdx_cuda_tex_box *b, int64_t run_codes, const rdx_cuda_tex_jobs *j,
-                          uint32_t *counts);
+/* Dense GLCM counts of n >= 1 items in one launch. counts receives the
+ * matrices of item 0, then those of item 1, and so on, each of n_levels^2
+ * counters: for item k and its matrix m, counter a * n_levels + b = number of
+ * ROI voxel pairs (v, v + distance * dir) with compact grey indices {a, b},
+ * a <= b (entries with a > b stay 0), the codes of rdx_glcm_codes
+ * (host/glcm_glrlm.h). counts is overwritten. Fails with
+ * cudaErrorInvalidValue for null pointers, an item with bad jobs (no
+ * direction, slices empty or outside the box), distance < 1, an index
+ * outside -1..n_levels-1 or a box of 2^32 voxels or more. */
+int rdx_cuda_glcm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts);
+
+/* Dense GLRLM counts of n items, laid out as for the GLCM with n_levels *
+ * run_codes counters per matrix: counter k * run_codes + len = number of runs
+ * with compact grey index k and length len, the codes of rdx_glrlm_codes.
+ * Fails as rdx_cuda_glcm_counts, and for run_codes not longer than every box
+ * dimension. */
+int rdx_cuda_glrlm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts);
 
 /* ---- GLSZM and GLDZM (kernels/zones.cu) ---- */
 

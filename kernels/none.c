@@ -66,16 +66,15 @@ int rdx_cuda_local_means(const float *box, const int64_t dim[3], const rdx_chord
 
 /* ---- GLCM and GLRLM (kernels/glcm.cu, kernels/glrlm.cu) ---- */
 
-int rdx_cuda_glcm_counts(const rdx_cuda_tex_box *b, int distance, const rdx_cuda_tex_jobs *j, uint32_t *counts)
+int rdx_cuda_glcm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts)
 {
-    (void)b, (void)distance, (void)j, (void)counts;
+    (void)items, (void)n, (void)counts;
     return NOT_BUILT;
 }
 
-int rdx_cuda_glrlm_counts(const rdx_cuda_tex_box *b, int64_t run_codes, const rdx_cuda_tex_jobs *j,
-                          uint32_t *counts)
+int rdx_cuda_glrlm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts)
 {
-    (void)b, (void)run_codes, (void)j, (void)counts;
+    (void)items, (void)n, (void)counts;
     return NOT_BUILT;
 }
 

@@ -7,6 +7,9 @@
  *   matrix rdx_tex_device_matrices returns (whole box per direction, slice
  *   and in-plane direction) equals the CPU's bit for bit, with the default
  *   budget and with budgets that force several kernel calls;
+ * - several of these volumes at once, packed into shared kernel launches
+ *   (one, or several with cases split across them): the same matrices, and
+ *   the same features as each case alone;
  * - the families with device CUDA against the CPU: identical feature values;
  *   on the digital phantom also the IBSI-1 reference values (cm_, rlm_);
  * - argument errors.
@@ -147,42 +150,55 @@ rdx_counts cpu_matrix(const rdx_tex_ctx *c, const rdx_tex_family *fam, int d, in
     return m;
 }
 
-/* rdx_tex_device_matrices against the CPU for aggregations, budget
- * matrices_per_call dense matrices per kernel call (0: the default budget);
- * every slot not needed must be empty. Returns the number of matrices compared. */
-int check_matrices(const Volume &v, const rdx_tex_family *fam, int distance, unsigned aggregations,
-                   uint64_t matrices_per_call, const char *schedule)
+/* rdx_tex_device_matrices on the volumes vs together (their boxes packed
+ * into shared launches) against the CPU for aggregations, budget
+ * matrices_per_call dense matrices of the largest code space per launch (0:
+ * the default budget); every slot not needed must be empty. Returns the
+ * number of matrices compared. */
+int check_matrices(const std::vector<const Volume *> &vs, const rdx_tex_family *fam, int distance,
+                   unsigned aggregations, uint64_t matrices_per_call, const char *schedule)
 {
-    rdx_texture_input in = input_of(v, RDX_DEVICE_CUDA);
-    rdx_tex_ctx c;
+    const size_t n = vs.size();
+    std::vector<rdx_texture_input> in(n);
+    std::vector<rdx_tex_ctx> c(n);
+    std::vector<const rdx_tex_ctx *> cp(n);
     rdx_error err = {};
-    if (rdx_tex_ctx_init(&in, distance, &c, &err)) {
-        CHECK(false, "%s: %s", v.name.c_str(), err.msg);
-        return 0;
+    uint64_t space = 0;
+    for (size_t k = 0; k < n; k++) {
+        in[k] = input_of(*vs[k], RDX_DEVICE_CUDA);
+        if (rdx_tex_ctx_init(&in[k], distance, &c[k], &err)) {
+            CHECK(false, "%s: %s", vs[k]->name.c_str(), err.msg);
+            return 0;
+        }
+        cp[k] = &c[k];
+        space = std::max(space, fam->code_space(&c[k]));
     }
-    const uint64_t space = fam->code_space(&c);
     const uint64_t budget = matrices_per_call ? matrices_per_call * space : RDX_TEX_DEVICE_BUDGET;
-    rdx_counts *pre = nullptr;
-    rdx_status st = rdx_tex_device_matrices(&c, fam, aggregations, budget, &pre, &err);
-    CHECK(st == RDX_OK && pre, "%s %s: %s", v.name.c_str(), fam->name, st ? err.msg : "no matrices");
+    std::vector<rdx_counts *> pre(n, nullptr);
+    rdx_status st = rdx_tex_device_matrices(cp.data(), n, fam, aggregations, budget, pre.data(), &err);
+    CHECK(st == RDX_OK, "%s %s: %s", vs[0]->name.c_str(), fam->name, st ? err.msg : "");
     int compared = 0;
     const int ndir = aggregations & (RDX_AGG_3D | RDX_AGG_3D_DIR) ? RDX_N_DIR_3D : RDX_N_DIR_2D;
     const int want2d = (aggregations & RDX_AGG_2D) != 0;
-    for (int64_t z = -1; pre && z < v.dim[2]; z++)
-        for (int d = 0; d < (z < 0 ? RDX_N_DIR_3D : RDX_N_DIR_2D); d++) {
-            const bool needed = z < 0 ? d < ndir : want2d;
-            rdx_counts want = needed ? cpu_matrix(&c, fam, d, z) : rdx_counts{};
-            const rdx_counts &got = pre[rdx_tex_slot(d, z)];
-            CHECK(same_matrix(got, want),
-                  "%s %s distance %d aggregations %u, %llu per call, %s: direction %d slice %lld: %zu entries, "
-                  "CPU %zu",
-                  v.name.c_str(), fam->name, distance, aggregations, (unsigned long long)matrices_per_call, schedule,
-                  d, (long long)z, got.n, want.n);
-            compared += needed;
-            rdx_counts_free(&want);
-        }
-    rdx_tex_matrices_free(pre, v.dim[2]);
-    rdx_tex_ctx_free(&c);
+    for (size_t k = 0; k < n; k++) {
+        const Volume &v = *vs[k];
+        CHECK(pre[k] != nullptr, "%s %s: no matrices", v.name.c_str(), fam->name);
+        for (int64_t z = -1; pre[k] && z < v.dim[2]; z++)
+            for (int d = 0; d < (z < 0 ? RDX_N_DIR_3D : RDX_N_DIR_2D); d++) {
+                const bool needed = z < 0 ? d < ndir : want2d;
+                rdx_counts want = needed ? cpu_matrix(&c[k], fam, d, z) : rdx_counts{};
+                const rdx_counts &got = pre[k][rdx_tex_slot(d, z)];
+                CHECK(same_matrix(got, want),
+                      "%s (%zu of %zu) %s distance %d aggregations %u, %llu per call, %s: direction %d slice %lld: "
+                      "%zu entries, CPU %zu",
+                      v.name.c_str(), k + 1, n, fam->name, distance, aggregations,
+                      (unsigned long long)matrices_per_call, schedule, d, (long long)z, got.n, want.n);
+                compared += needed;
+                rdx_counts_free(&want);
+            }
+        rdx_tex_matrices_free(pre[k], v.dim[2]);
+        rdx_tex_ctx_free(&c[k]);
+    }
     return compared;
 }
 
@@ -193,13 +209,65 @@ void check_volume(const Volume &v, int distance)
         set_schedule(s);
         for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
             for (uint64_t per_call : {0, 3, 9})
-                compared += check_matrices(v, fam, distance, RDX_AGG_2D | RDX_AGG_3D, per_call, s);
+                compared += check_matrices({&v}, fam, distance, RDX_AGG_2D | RDX_AGG_3D, per_call, s);
     }
     set_schedule("forward");
     for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
         for (unsigned agg : {(unsigned)RDX_AGG_2D, (unsigned)RDX_AGG_3D, (unsigned)RDX_AGG_3D_DIR})
-            compared += check_matrices(v, fam, distance, agg, 0, "forward");
+            compared += check_matrices({&v}, fam, distance, agg, 0, "forward");
     printf("%s, distance %d: %d matrices compared\n", v.name.c_str(), distance, compared);
+}
+
+/* Several cases at once: their matrices counted in shared launches (all in
+ * one with the default budget, several cases per launch and cases split
+ * across launches with small ones) equal the CPU's, and rdx_tex_cases gives
+ * each case the features it gets alone on the CPU. */
+void check_packed(const std::vector<const Volume *> &vs)
+{
+    int compared = 0;
+    for (const char *s : kSchedules) {
+        set_schedule(s);
+        for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family})
+            for (uint64_t per_call : {0, 3, 40})
+                compared += check_matrices(vs, fam, 1, RDX_AGG_2D | RDX_AGG_3D, per_call, s);
+    }
+    set_schedule("forward");
+    rdx_texture t = {};
+    t.aggregations = RDX_AGG_2D | RDX_AGG_3D | RDX_AGG_3D_DIR;
+    t.glcm_distance = 1;
+    const size_t n = vs.size();
+    std::vector<rdx_texture_input> in(n);
+    std::vector<const rdx_texture_input *> inp(n);
+    std::vector<std::vector<double>> alone(n, std::vector<double>(RDX_F_COUNT, NAN)),
+        packed(n, std::vector<double>(RDX_F_COUNT, NAN));
+    std::vector<double *> out(n);
+    std::vector<rdx_status> st(n);
+    std::vector<rdx_error> err(n);
+    for (size_t k = 0; k < n; k++) {
+        rdx_texture_input cpu = input_of(*vs[k], RDX_DEVICE_CPU);
+        rdx_error e = {};
+        CHECK(!rdx_family_glcm(&cpu, &t, alone[k].data(), &e) && !rdx_family_glrlm(&cpu, &t, alone[k].data(), &e),
+              "%s, CPU: %s", vs[k]->name.c_str(), e.msg);
+        in[k] = input_of(*vs[k], RDX_DEVICE_CUDA);
+        inp[k] = &in[k];
+        out[k] = packed[k].data();
+    }
+    for (const rdx_tex_family *fam : {&rdx_glcm_family, &rdx_glrlm_family}) {
+        rdx_tex_cases(inp.data(), n, fam, 1, t.aggregations, out.data(), st.data(), err.data());
+        for (size_t k = 0; k < n; k++)
+            CHECK(st[k] == RDX_OK, "%s packed %s: %s", vs[k]->name.c_str(), fam->name, err[k].msg);
+    }
+    for (size_t k = 0; k < n; k++) {
+        int differ = 0, computed = 0;
+        for (int f = 0; f < RDX_F_COUNT; f++) {
+            computed += !std::isnan(alone[k][f]);
+            differ += memcmp(&alone[k][f], &packed[k][f], sizeof(double)) &&
+                      !(std::isnan(alone[k][f]) && std::isnan(packed[k][f]));
+        }
+        CHECK(differ == 0 && computed > 6 * (RDX_GLCM_N_FEATURES + RDX_GLRLM_N_FEATURES),
+              "%s: %d of %d features differ when packed", vs[k]->name.c_str(), differ, computed);
+    }
+    printf("%zu cases packed: %d matrices compared\n", n, compared);
 }
 
 /* Features of both families on the CPU and with device CUDA: identical. The
@@ -286,11 +354,12 @@ void test_by_hand()
             const rdx_cuda_tex_jobs jobs = {dirs, 2, 0, 1, per_slice};
             uint32_t got[16];
             memset(got, 0xff, sizeof got);
-            int e = rdx_cuda_glcm_counts(&box, 1, &jobs, got);
+            const rdx_cuda_tex_item glcm_item = {box, jobs, 1}, glrlm_item = {box, jobs, 4};
+            int e = rdx_cuda_glcm_counts(&glcm_item, 1, got);
             CHECK(e == 0 && !memcmp(got, glcm_want, sizeof glcm_want), "hand GLCM, %s: %s", s,
                   rdx_cuda_error_string(e));
             memset(got, 0xff, sizeof got);
-            e = rdx_cuda_glrlm_counts(&box, 4, &jobs, got);
+            e = rdx_cuda_glrlm_counts(&glrlm_item, 1, got);
             CHECK(e == 0 && !memcmp(got, glrlm_want, sizeof glrlm_want), "hand GLRLM, %s: %s", s,
                   rdx_cuda_error_string(e));
         }
@@ -299,20 +368,36 @@ void test_by_hand()
     const rdx_cuda_tex_jobs x_only = {dirs, 1, 0, 1, 0};
     uint32_t got[4];
     const uint32_t want_d2[4] = {0, 1, 0, 0};
-    CHECK(!rdx_cuda_glcm_counts(&box, 2, &x_only, got) && !memcmp(got, want_d2, sizeof got), "hand GLCM distance 2");
+    const rdx_cuda_tex_item d2 = {box, x_only, 2};
+    CHECK(!rdx_cuda_glcm_counts(&d2, 1, got) && !memcmp(got, want_d2, sizeof got), "hand GLCM distance 2");
+
+    /* Three items in one call (distance 1 on both directions, distance 2
+     * along x, the GLCM of both directions again): each item's matrices
+     * follow the previous item's. */
+    const rdx_cuda_tex_item three[3] = {{box, {dirs, 2, 0, 1, 0}, 1}, d2, {box, {dirs, 2, 0, 1, 1}, 1}};
+    uint32_t packed[20];
+    memset(packed, 0xff, sizeof packed);
+    CHECK(!rdx_cuda_glcm_counts(three, 3, packed) && !memcmp(packed, glcm_want, sizeof glcm_want) &&
+              !memcmp(packed + 8, want_d2, sizeof want_d2) && !memcmp(packed + 12, glcm_want, sizeof glcm_want),
+          "hand GLCM, three items in one call");
 
     /* Argument errors. */
     const rdx_cuda_tex_jobs no_dir = {dirs, 0, 0, 1, 0}, bad_z = {dirs, 2, 0, 2, 0}, empty_z = {dirs, 2, 1, 1, 0};
     uint32_t big[16];
-    CHECK(rdx_cuda_glcm_counts(&box, 0, &x_only, big) != 0, "distance 0 accepted");
-    CHECK(rdx_cuda_glcm_counts(&box, 1, &no_dir, big) != 0, "no direction accepted");
-    CHECK(rdx_cuda_glcm_counts(&box, 1, &bad_z, big) != 0, "slices beyond the box accepted");
-    CHECK(rdx_cuda_glcm_counts(&box, 1, &empty_z, big) != 0, "empty slice range accepted");
-    CHECK(rdx_cuda_glcm_counts(&box, 1, &x_only, nullptr) != 0, "null counts accepted");
-    CHECK(rdx_cuda_glrlm_counts(&box, 3, &x_only, big) != 0, "run_codes 3 accepted for runs up to 3");
+    const rdx_cuda_tex_item d0 = {box, x_only, 0}, nd = {box, no_dir, 1}, bz = {box, bad_z, 1},
+                            ez = {box, empty_z, 1}, x1 = {box, x_only, 1}, short_runs = {box, x_only, 3};
+    CHECK(rdx_cuda_glcm_counts(&d0, 1, big) != 0, "distance 0 accepted");
+    CHECK(rdx_cuda_glcm_counts(&nd, 1, big) != 0, "no direction accepted");
+    CHECK(rdx_cuda_glcm_counts(&bz, 1, big) != 0, "slices beyond the box accepted");
+    CHECK(rdx_cuda_glcm_counts(&ez, 1, big) != 0, "empty slice range accepted");
+    CHECK(rdx_cuda_glcm_counts(&x1, 1, nullptr) != 0, "null counts accepted");
+    CHECK(rdx_cuda_glcm_counts(&x1, 0, big) != 0, "no item accepted");
+    const rdx_cuda_tex_item good_then_bad[2] = {x1, bz};
+    CHECK(rdx_cuda_glcm_counts(good_then_bad, 2, big) != 0, "a bad second item accepted");
+    CHECK(rdx_cuda_glrlm_counts(&short_runs, 1, big) != 0, "run_codes 3 accepted for runs up to 3");
     const int32_t bad_index[3] = {-1, 0, 2};
-    const rdx_cuda_tex_box bad_box = {grey, {3, 2, 1}, bad_index, 2, 2};
-    CHECK(rdx_cuda_glrlm_counts(&bad_box, 4, &x_only, big) != 0, "compact index 2 of 2 levels accepted");
+    const rdx_cuda_tex_item bad_box = {{grey, {3, 2, 1}, bad_index, 2, 2}, x_only, 4};
+    CHECK(rdx_cuda_glrlm_counts(&bad_box, 1, big) != 0, "compact index 2 of 2 levels accepted");
 }
 
 /* A dense matrix larger than the budget: rdx_tex_device_matrices leaves the
@@ -327,7 +412,8 @@ void test_over_budget(const Volume &v)
         return;
     }
     rdx_counts dummy = {}, *pre = &dummy; /* must become NULL */
-    rdx_status st = rdx_tex_device_matrices(&c, &rdx_glrlm_family, RDX_AGG_3D,
+    const rdx_tex_ctx *cp = &c;
+    rdx_status st = rdx_tex_device_matrices(&cp, 1, &rdx_glrlm_family, RDX_AGG_3D,
                                             rdx_glrlm_family.code_space(&c) - 1, &pre, &err);
     CHECK(st == RDX_OK && pre == nullptr, "over budget: status %d, matrices %p", (int)st, (void *)pre);
     rdx_tex_ctx_free(&c);
@@ -359,6 +445,12 @@ int main()
             check_volume(phantom, 1);
             check_ibsi(root, check_features(phantom, 1));
         }
+        std::vector<const Volume *> all;
+        for (const Volume &v : vols)
+            all.push_back(&v);
+        if (!phantom.grey.empty())
+            all.push_back(&phantom);
+        check_packed(all);
         test_over_budget(vols[0]);
     });
 }
