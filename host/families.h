@@ -83,6 +83,12 @@ rdx_status rdx_family_morphology(const rdx_texture_input *in, const rdx_settings
                                  rdx_error *err);
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
+/* GLCM and GLRLM (those in families) of n cases in[k] into values[k], with
+ * texture settings t; st[k], err[k]: case k's outcome (its first failure).
+ * The cases on a CUDA device have their matrices counted in shared kernel
+ * launches, several cases' boxes in each: the same values as one by one. */
+void rdx_family_glcm_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
+                                 unsigned families, double *const *values, rdx_status *st, rdx_error *err);
 rdx_status rdx_family_glszm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_gldzm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);

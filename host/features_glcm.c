@@ -842,3 +842,28 @@ rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, do
     rdx_tex_cases(&in, 1, &rdx_glcm_family, t->glcm_distance, t->aggregations, &values, &st, err);
     return st;
 }
+
+void rdx_family_glcm_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
+                                 unsigned families, double *const *values, rdx_status *st, rdx_error *err)
+{
+    for (size_t k = 0; k < n; k++)
+        st[k] = RDX_OK;
+    if (families & RDX_FAMILY_GLCM)
+        rdx_tex_cases(in, n, &rdx_glcm_family, t->glcm_distance, t->aggregations, values, st, err);
+    if (!(families & RDX_FAMILY_GLRLM))
+        return;
+    rdx_status *st2 = malloc((n ? n : 1) * sizeof *st2);
+    rdx_error *err2 = malloc((n ? n : 1) * sizeof *err2);
+    if (st2 && err2)
+        rdx_tex_cases(in, n, &rdx_glrlm_family, 1, t->aggregations, values, st2, err2); /* runs have no distance */
+    for (size_t k = 0; k < n; k++) {
+        if (st[k])
+            continue; /* the GLCM's failure comes first */
+        if (!st2 || !err2)
+            st[k] = rdx_error_set(&err[k], RDX_E_NOMEM, "GLRLM: out of memory");
+        else if ((st[k] = st2[k]))
+            err[k] = err2[k];
+    }
+    free(st2);
+    free(err2);
+}

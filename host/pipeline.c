@@ -358,10 +358,13 @@ static const struct {
            {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
 #define N_JOBS (sizeof job / sizeof *job)
 
-/* What the jobs read: the ROI intensities (NULL: job 0 has run already) and the box (NULL: none). */
+/* What the jobs read: the ROI intensities (NULL: job 0 has run already),
+ * the box (NULL: none), and the families computed already (packed with
+ * other cases: rdx_cases_finish). */
 typedef struct {
     const roi_intensities *roi;
     const rdx_texture_input *box;
+    unsigned done;
 } job_input;
 
 static rdx_status run_job(size_t j, const job_input *in, const rdx_settings *s, rdx_device device, double *values,
@@ -376,7 +379,7 @@ static rdx_status run_job(size_t j, const job_input *in, const rdx_settings *s, 
 
 static int job_runs(size_t j, const job_input *in, const rdx_settings *s)
 {
-    return (s->families & job[j].flag) && (j == 0 ? in->roi != NULL : in->box != NULL);
+    return (s->families & job[j].flag & ~in->done) && (j == 0 ? in->roi != NULL : in->box != NULL);
 }
 
 /* Runs the jobs: side by side as OpenMP tasks, one thread each, when
@@ -420,69 +423,122 @@ static rdx_status run_jobs(const job_input *in, int together, const rdx_settings
  * formulas, hull, zone statistics) run in parallel. */
 #define CONCURRENT_BOX_VOXELS ((size_t)4 << 20)
 
-/* The families on the ROI intensities r, then those on
- * the ROI box, which is cut last: it releases the full-size working volumes
- * of w before the texture matrices (peak memory). When they do not run side
- * by side, r->x is freed (and set to NULL) before the box is cut. */
-static rdx_status roi_and_box_families(work_set *w, roi_intensities *r, const rdx_settings *s,
-                                       rdx_device device, double *values, rdx_error *err)
+/* A case between the two halves of the pipeline: its ROI intensities (x
+ * NULL once the intensity families have run), discretisation and box (when
+ * a box family runs). Owns x, the box and image_path; values is the
+ * caller's. */
+struct rdx_prepared_case {
+    const rdx_settings *s;
+    rdx_device device;
+    char *image_path;
+    double *values;
+    roi_intensities r;
+    rdx_disc_info info;
+    texture_box box;
+    int has_box, together;
+    unsigned done; /* families computed with other cases already (rdx_cases_finish) */
+};
+
+/* The ROI box of w cut out for the box families (w freed then: that
+ * releases the full-size working volumes before the texture matrices, for
+ * peak memory); when the jobs will not run side by side, the intensity
+ * families run first and x is freed before the box is cut. */
+static rdx_status cut_box(work_set *w, rdx_prepared_case *pc, rdx_error *err)
 {
-    job_input in = {r, NULL};
+    const rdx_settings *s = pc->s;
     if (!(s->families & TEXTURE_FAMILIES))
-        return run_jobs(&in, 0, s, device, values, err);
+        return RDX_OK;
     const int64_t *lo = w->lo, *hi = w->hi;
     size_t box_voxels = (size_t)(hi[0] - lo[0] + 1) * (size_t)(hi[1] - lo[1] + 1) * (size_t)(hi[2] - lo[2] + 1);
-    int together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2;
+    pc->together = box_voxels <= CONCURRENT_BOX_VOXELS && omp_get_max_threads() >= 2;
     rdx_status st = RDX_OK;
-    if (!together) { /* the intensities first: the box and x are never held together */
-        st = run_jobs(&in, 0, s, device, values, err);
-        in.roi = NULL;
-        free(r->x);
-        r->x = NULL;
+    if (!pc->together) { /* the intensities first: the box and x are never held together */
+        job_input in = {&pc->r, NULL, 0};
+        st = run_jobs(&in, 0, s, pc->device, pc->values, err);
+        free(pc->r.x);
+        pc->r.x = NULL;
     }
-    texture_box box;
     if (!st)
-        st = box_build(w, (s->families & GREY_LEVEL_FAMILIES) ? r->info : NULL, device, &box, err);
+        st = box_build(w, (s->families & GREY_LEVEL_FAMILIES) ? pc->r.info : NULL, pc->device, &pc->box, err);
     if (st)
         return st;
+    pc->has_box = 1;
     work_free(w);
-    in.box = &box.in;
-    st = run_jobs(&in, together, s, device, values, err);
-    box_free(&box);
-    return st;
+    return RDX_OK;
 }
 
-static rdx_status run_families(work_set *w, const rdx_settings *s, rdx_device device, double *values,
-                                rdx_error *err)
+/* The ROI intensities, the discretisation, local intensity (on the whole
+ * image) and the box of w into pc. */
+static rdx_status prepare_families(work_set *w, rdx_prepared_case *pc, rdx_error *err)
 {
-    roi_intensities r = {NULL, 0, NULL};
+    const rdx_settings *s = pc->s;
     roi_range range;
-    rdx_status st = roi_values(w, &r.x, &r.n, &range, err);
+    rdx_status st = roi_values(w, &pc->r.x, &pc->r.n, &range, err);
     if (st)
         return st;
-    rdx_disc_info info;
     if (s->families & (RDX_FAMILY_IH | GREY_LEVEL_FAMILIES)) {
         /* Texture matrices are n_bins x n_bins doubles: refuse bin counts that cannot fit. */
         double max_bins = floor(sqrt((double)s->max_matrix_bytes / sizeof(double)));
         st = rdx_disc_setup(&s->discretisation, &s->resegmentation, range.mn, range.mx, range.all_integer,
-                            (int)fmin(max_bins, 1e9), &info, err);
-        r.info = &info;
+                            (int)fmin(max_bins, 1e9), &pc->info, err);
+        pc->r.info = &pc->info;
     }
     if (!st && (s->families & RDX_FAMILY_LOC))
-        st = rdx_family_local_intensity(&w->image, &w->intensity, device, values, err);
+        st = rdx_family_local_intensity(&w->image, &w->intensity, pc->device, pc->values, err);
     if (!st)
-        st = roi_and_box_families(w, &r, s, device, values, err);
-    free(r.x);
+        st = cut_box(w, pc, err);
     return st;
 }
 
-/* The pipeline on the working set w (its volumes borrowed or owned), which it frees. */
-static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device, const char *image_path,
-                          double *values, rdx_error *err)
+/* The jobs of a prepared case but its done families. */
+static rdx_status finish_case(const rdx_prepared_case *pc, rdx_error *err)
+{
+    job_input in = {pc->r.x ? &pc->r : NULL, pc->has_box ? &pc->box.in : NULL, pc->done};
+    return run_jobs(&in, pc->has_box && pc->together, pc->s, pc->device, pc->values, err);
+}
+
+static void prepared_free(rdx_prepared_case *pc)
+{
+    if (!pc)
+        return;
+    free(pc->r.x);
+    if (pc->has_box)
+        box_free(&pc->box);
+    free(pc->image_path);
+    free(pc);
+}
+
+/* A failure of the case of image_path: its message names the file. */
+static rdx_status named(rdx_status st, const char *image_path, rdx_error *err)
+{
+    if (st && image_path) {
+        char msg[RDX_ERROR_MSG_LEN];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rdx_error_set(err, st, "%s: %s", image_path, msg);
+    }
+    return st;
+}
+
+/* The first half of the pipeline on the working set w (its volumes borrowed
+ * or owned), which it frees. */
+static rdx_status prepare(work_set *w, const rdx_settings *s, rdx_device device, const char *image_path,
+                          double *values, rdx_prepared_case **out, rdx_error *err)
 {
     for (int f = 0; f < RDX_F_COUNT; f++)
         values[f] = NAN;
-    rdx_status st = prepare_grid(s, device, w, values, err);
+    *out = NULL;
+    rdx_prepared_case *pc = calloc(1, sizeof *pc);
+    rdx_status st = pc ? RDX_OK : rdx_error_set(err, RDX_E_NOMEM, "out of memory");
+    if (!st) {
+        pc->s = s;
+        pc->device = device;
+        pc->values = values;
+        pc->image_path = image_path ? strdup(image_path) : NULL;
+        if (image_path && !pc->image_path)
+            st = rdx_error_set(err, RDX_E_NOMEM, "out of memory");
+    }
+    if (!st)
+        st = prepare_grid(s, device, w, values, err);
     w->intensity = w->morph;
     if (!st && (s->resegmentation.range_enabled || s->resegmentation.outlier_sigma > 0)) {
         w->intensity.data = NULL;
@@ -504,13 +560,98 @@ static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device,
                                before, s->resegmentation.range[0], s->resegmentation.range[1]);
     }
     if (!st)
-        st = run_families(w, s, device, values, err);
+        st = prepare_families(w, pc, err);
     work_free(w);
-    if (st && image_path) {
-        char msg[RDX_ERROR_MSG_LEN];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        rdx_error_set(err, st, "%s: %s", image_path, msg);
+    if (st) {
+        prepared_free(pc);
+        return named(st, image_path, err);
     }
+    *out = pc;
+    return RDX_OK;
+}
+
+/* The families GLCM and GLRLM, when the cases have them on a CUDA device. */
+#define PACKED_FAMILIES (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM)
+
+static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
+{
+    return pc && pc->device == RDX_DEVICE_CUDA && pc->has_box && (pc->s->families & PACKED_FAMILIES) &&
+           (!first || pc->s == first->s);
+}
+
+/* GLCM and GLRLM of the packable cases of pc[0..n) (those with the
+ * settings of the first of them), when there are two or more, with their
+ * matrices counted in shared kernel launches: each such case notes them in
+ * its done families, and st[k], err[k] receive its failure. */
+static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
+{
+    const rdx_prepared_case *first = NULL;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (packable(pc[k], first)) {
+            first = first ? first : pc[k];
+            m++;
+        }
+    if (m < 2)
+        return;
+    const rdx_texture_input **in = malloc(m * sizeof *in);
+    double **values = malloc(m * sizeof *values);
+    size_t *which = malloc(m * sizeof *which);
+    rdx_status *pst = malloc(m * sizeof *pst);
+    rdx_error *perr = malloc(m * sizeof *perr);
+    if (in && values && which && pst && perr) { /* else each case computes them alone */
+        for (size_t k = 0, i = 0; k < n; k++)
+            if (packable(pc[k], first)) {
+                in[i] = &pc[k]->box.in;
+                values[i] = pc[k]->values;
+                which[i++] = k;
+            }
+        rdx_family_glcm_glrlm_cases(in, m, &first->s->texture, first->s->families, values, pst, perr);
+        for (size_t i = 0; i < m; i++) {
+            pc[which[i]]->done = first->s->families & PACKED_FAMILIES;
+            st[which[i]] = pst[i];
+            err[which[i]] = perr[i];
+        }
+    }
+    free(in);
+    free(values);
+    free(which);
+    free(pst);
+    free(perr);
+}
+
+void rdx_cases_finish(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
+{
+    for (size_t k = 0; k < n; k++)
+        st[k] = RDX_OK;
+    finish_packed(pc, n, st, err);
+    for (size_t k = 0; k < n; k++) {
+        if (!st[k])
+            st[k] = finish_case(pc[k], &err[k]);
+        named(st[k], pc[k]->image_path, &err[k]);
+        prepared_free(pc[k]);
+        pc[k] = NULL;
+    }
+}
+
+rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s, rdx_device device,
+                            const char *image_path, double *values, rdx_prepared_case **out, rdx_error *err)
+{
+    work_set w;
+    memset(&w, 0, sizeof w);
+    w.image = *image;
+    w.morph = *mask;
+    return prepare(&w, s, device, image_path, values, out, err);
+}
+
+/* Both halves on one case. */
+static rdx_status extract(work_set *w, const rdx_settings *s, rdx_device device, const char *image_path,
+                          double *values, rdx_error *err)
+{
+    rdx_prepared_case *pc;
+    rdx_status st = prepare(w, s, device, image_path, values, &pc, err);
+    if (!st)
+        rdx_cases_finish(&pc, 1, &st, err);
     return st;
 }
 

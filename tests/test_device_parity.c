@@ -4,48 +4,133 @@
  * phantom, the IBSI CT phantom (configurations A and C) and the STS cases.
  * Every feature must agree to 1e-9 relative (integer-derived ones exactly).
  * The CUDA run takes the volumes over (rdx_extract_case_take), as rdx extract
- * does, so that path is compared too, with resampling in configuration C. */
+ * does, so that path is compared too, with resampling in configuration C.
+ * Three cases finished together (rdx_cases_finish, packed GLCM/GLRLM
+ * launches) give the values each gets alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "rdx/rdx.h"
 
-static void compare(const char *root, const char *settings, const char *image, const char *mask)
+typedef struct {
+    char path[1024];
+    rdx_settings s;
+    rdx_image img;
+    rdx_mask m;
+} test_case;
+
+static int load(const char *root, const char *settings, const char *image, const char *mask, test_case *c)
 {
-    char sp[1024], ip[1024], mp[1024];
+    char sp[1024], mp[1024];
     snprintf(sp, sizeof sp, "%s/datasets/settings/%s", root, settings);
-    snprintf(ip, sizeof ip, "%s/datasets/%s", root, image);
+    snprintf(c->path, sizeof c->path, "%s/datasets/%s", root, image);
     snprintf(mp, sizeof mp, "%s/datasets/%s", root, mask);
     rdx_error err = {0};
-    rdx_settings s;
-    rdx_settings_default(&s);
-    rdx_image img = {0};
-    rdx_mask m = {0};
-    int ok = !rdx_settings_load(sp, &s, &err) && !rdx_image_read(ip, &img, &err) &&
-             !rdx_mask_read(mp, s.label, &m, &err);
+    rdx_settings_default(&c->s);
+    memset(&c->img, 0, sizeof c->img);
+    memset(&c->m, 0, sizeof c->m);
+    int ok = !rdx_settings_load(sp, &c->s, &err) && !rdx_image_read(c->path, &c->img, &err) &&
+             !rdx_mask_read(mp, c->s.label, &c->m, &err);
     CHECK(ok, "%s", err.msg);
-    static double cpu[RDX_F_COUNT], gpu[RDX_F_COUNT];
-    if (ok) {
-        CHECK(rdx_extract_case(&img, &m, &s, RDX_DEVICE_CPU, ip, cpu, &err) == RDX_OK, "cpu: %s", err.msg);
-        /* The CUDA run also goes through rdx_extract_case_take, which frees the inputs as it goes. */
-        CHECK(rdx_extract_case_take(&img, &m, &s, RDX_DEVICE_CUDA, ip, gpu, &err) == RDX_OK, "cuda: %s", err.msg);
-        CHECK(!img.data && !m.data, "rdx_extract_case_take leaves the inputs empty");
-        int compared = 0;
-        for (int f = 0; f < RDX_F_COUNT; f++) {
-            if (isnan(cpu[f]) && isnan(gpu[f]))
-                continue;
-            compared++;
-            double tol = 1e-9 * fmax(fabs(cpu[f]), 1e-300);
-            CHECK(fabs(cpu[f] - gpu[f]) <= tol, "%s %s %s: cpu %.17g cuda %.17g", settings, image,
-                  rdx_feature_table()[f].tag, cpu[f], gpu[f]);
-        }
-        CHECK(compared > 100, "%s: only %d features compared", settings, compared);
-        printf("%s on %s: %d features compared\n", settings, image, compared);
+    return ok;
+}
+
+static void unload(test_case *c)
+{
+    rdx_image_free(&c->img);
+    rdx_mask_free(&c->m);
+}
+
+/* Every feature of gpu within 1e-9 relative of cpu, and NaN where cpu is. */
+static void agree(const double *cpu, const double *gpu, const char *what)
+{
+    int compared = 0;
+    for (int f = 0; f < RDX_F_COUNT; f++) {
+        if (isnan(cpu[f]) && isnan(gpu[f]))
+            continue;
+        compared++;
+        double tol = 1e-9 * fmax(fabs(cpu[f]), 1e-300);
+        CHECK(fabs(cpu[f] - gpu[f]) <= tol, "%s %s: cpu %.17g cuda %.17g", what, rdx_feature_table()[f].tag, cpu[f],
+              gpu[f]);
     }
-    rdx_image_free(&img);
-    rdx_mask_free(&m);
+    CHECK(compared > 100, "%s: only %d features compared", what, compared);
+    printf("%s: %d features compared\n", what, compared);
+}
+
+static void compare(const char *root, const char *settings, const char *image, const char *mask)
+{
+    test_case c;
+    static double cpu[RDX_F_COUNT], gpu[RDX_F_COUNT];
+    rdx_error err = {0};
+    if (load(root, settings, image, mask, &c)) {
+        CHECK(rdx_extract_case(&c.img, &c.m, &c.s, RDX_DEVICE_CPU, c.path, cpu, &err) == RDX_OK, "cpu: %s", err.msg);
+        /* The CUDA run also goes through rdx_extract_case_take, which frees the inputs as it goes. */
+        CHECK(rdx_extract_case_take(&c.img, &c.m, &c.s, RDX_DEVICE_CUDA, c.path, gpu, &err) == RDX_OK, "cuda: %s",
+              err.msg);
+        CHECK(!c.img.data && !c.m.data, "rdx_extract_case_take leaves the inputs empty");
+        char what[1200];
+        snprintf(what, sizeof what, "%s on %s", settings, image);
+        agree(cpu, gpu, what);
+    }
+    unload(&c);
+}
+
+/* Kernel launches so far (the emulator's count; absent from other builds). */
+unsigned long long simt_grids_run(void) __attribute__((weak));
+
+/* Several cases finished together (rdx_case_prepare, rdx_cases_finish): the
+ * two with the same settings (STS_002 twice: the kernel tests pack boxes of
+ * different sizes; here the whole pipeline, kept short under emulation) have their GLCM and GLRLM matrices counted in
+ * shared launches, the third (other settings) alone. Each case's values
+ * agree with its CPU run, and the batch makes exactly 2 launches fewer than
+ * the same cases one at a time (GLCM and GLRLM: one launch for both cases
+ * instead of one each). */
+static void compare_batch(const char *root)
+{
+    enum { N = 3 };
+    static test_case c[N];
+    static double cpu[N][RDX_F_COUNT], alone[N][RDX_F_COUNT], batch[N][RDX_F_COUNT];
+    int ok = load(root, "ibsi_config_A.yaml", "sts/STS_002_image.nii.gz", "sts/STS_002_mask.nii.gz", &c[0]) &&
+             load(root, "ibsi_config_A.yaml", "sts/STS_002_image.nii.gz", "sts/STS_002_mask.nii.gz", &c[1]) &&
+             load(root, "ibsi_digital_phantom.yaml", "ibsi_digital_phantom/image.nii.gz",
+                  "ibsi_digital_phantom/mask.nii.gz", &c[2]);
+    /* Cases are packed when they share one settings object, as in a run. */
+    const rdx_settings *s[N] = {&c[0].s, &c[0].s, &c[2].s};
+    rdx_error err = {0}, errs[N];
+    rdx_status st[N];
+    rdx_prepared_case *pc[N] = {NULL};
+    unsigned long long l0 = 0, l1 = 0, l2 = 0;
+    for (int k = 0; ok && k < N; k++)
+        CHECK(rdx_extract_case(&c[k].img, &c[k].m, s[k], RDX_DEVICE_CPU, c[k].path, cpu[k], &err) == RDX_OK,
+              "cpu: %s", err.msg);
+    l0 = simt_grids_run ? simt_grids_run() : 0;
+    for (int k = 0; ok && k < N; k++)
+        CHECK(rdx_extract_case(&c[k].img, &c[k].m, s[k], RDX_DEVICE_CUDA, c[k].path, alone[k], &err) == RDX_OK,
+              "cuda, one case: %s", err.msg);
+    l1 = simt_grids_run ? simt_grids_run() : 0;
+    for (int k = 0; ok && k < N; k++)
+        CHECK(rdx_case_prepare(&c[k].img, &c[k].m, s[k], RDX_DEVICE_CUDA, c[k].path, batch[k], &pc[k], &err) ==
+                  RDX_OK, "prepare: %s", err.msg);
+    if (ok)
+        rdx_cases_finish(pc, N, st, errs);
+    l2 = simt_grids_run ? simt_grids_run() : 0;
+    for (int k = 0; ok && k < N; k++) {
+        CHECK(st[k] == RDX_OK && !pc[k], "batch, case %d: %s", k, errs[k].msg);
+        agree(cpu[k], batch[k], c[k].path);
+        int same = 1;
+        for (int f = 0; f < RDX_F_COUNT; f++)
+            same &= !memcmp(&alone[k][f], &batch[k][f], sizeof(double)) || (isnan(alone[k][f]) && isnan(batch[k][f]));
+        CHECK(same, "%s: the batch's values differ from the case's alone", c[k].path);
+    }
+    if (ok && simt_grids_run) {
+        printf("3 cases on the device: %llu launches one at a time, %llu finished together\n", l1 - l0, l2 - l1);
+        CHECK(l1 - l0 == l2 - l1 + 2, "packing saves %lld launches, expected 2", (long long)(l1 - l0) - (long long)(l2 - l1));
+    }
+    for (int k = 0; k < N; k++)
+        unload(&c[k]);
 }
 
 int main(void)
@@ -64,5 +149,6 @@ int main(void)
     compare(root, "ibsi_config_A.yaml", "ibsi_ct_phantom/image.nii.gz", "ibsi_ct_phantom/mask.nii.gz");
     compare(root, "ibsi_config_C.yaml", "ibsi_ct_phantom/image.nii.gz", "ibsi_ct_phantom/mask.nii.gz");
     compare(root, "ibsi_config_A.yaml", "sts/STS_002_image.nii.gz", "sts/STS_002_mask.nii.gz");
+    compare_batch(root);
     return check_summary("test_device_parity");
 }

@@ -85,6 +85,9 @@ void *dynamic_shared();                              /* this launch's dynamic sh
 /* Total device memory all host threads may hold at once (SIZE_MAX: no cap), as
  * a memory pool's maximum size does on a GPU: cudaMalloc beyond it fails. */
 void set_device_memory_cap(size_t bytes);
+/* extern "C" unsigned long long simt_grids_run(void): kernel launches (grids)
+ * run so far by every host thread; tests count launches with it (a C test
+ * declares it weak, as it is absent from the builds without the emulator). */
 
 template <class T> T shuffle(const at &site, op o, unsigned mask, T var, int src)
 {
