@@ -50,6 +50,11 @@ static const char *extract_usage =
     "                     computes a case on the CPU when the device fails on it (out\n"
     "                     of device memory, driver error); cuda makes that a failure.\n"
     "                     Results are the same on every device.\n"
+    "  --pack N           on a CUDA device, up to N consecutive cases (default 16) are\n"
+    "                     finished together: their GLCM and GLRLM matrices are counted\n"
+    "                     in shared kernel launches, several ROIs per launch, which\n"
+    "                     suits many small ROIs; 1 computes one case at a time. No\n"
+    "                     effect on the CPU. Results are the same either way.\n"
     "  --device-memory M  on a CUDA device, hold at most M MiB of device memory at\n"
     "                     once (all jobs together); a case that needs more fails with\n"
     "                     \"out of memory\", which --device auto computes on the CPU\n"
@@ -60,7 +65,7 @@ static const char *extract_usage =
     "manifest order, with its time (reading included) and the time its files took to\n"
     "read. Consecutive manifest rows with the same image file (several ROIs or labels\n"
     "of one scan or dose grid) read the image once. Results do not depend on --threads\n"
-    "or --jobs.\n"
+    "or --jobs or --pack.\n"
     "Exit codes: 0 all cases ok; 1 some cases failed (the others are in the output);\n"
     "2 usage error; 3 input error (single case, or settings/manifest unusable);\n"
     "4 cannot write the output.\n"
@@ -70,7 +75,7 @@ static const char *extract_usage =
 
 typedef struct {
     const char *image, *mask, *manifest, *settings, *out, *case_id, *device;
-    int label, label_set, threads, jobs, quiet;
+    int label, label_set, threads, jobs, pack, quiet;
     long device_mib; /* --device-memory; 0 when absent */
     long shard, shards; /* --shard K/N; N = 0 when absent */
 } extract_args;
@@ -124,6 +129,13 @@ static int parse_args(int argc, char **argv, extract_args *a)
             if (*end || end == v || a->device_mib < 1 || a->device_mib > (1L << 30)) {
                 fprintf(stderr, "rdx extract: --device-memory expects a size in MiB (a positive integer), got '%s'\n",
                         v);
+                return -1;
+            }
+        }
+        else if (!strcmp(o, "--pack")) {
+            a->pack = (int)strtol(v, &end, 10);
+            if (*end || end == v || a->pack < 1 || a->pack > 4096) {
+                fprintf(stderr, "rdx extract: --pack expects a number of cases from 1 to 4096, got '%s'\n", v);
                 return -1;
             }
         }
@@ -230,8 +242,9 @@ static double now_seconds(void)
 
 /* ---- the cases of a run, computed by worker threads, written in manifest order ---- */
 
-/* A run of consecutive cases naming the same image file (several ROIs or
- * labels of one scan): one worker reads the image once for all of them. */
+/* Consecutive cases that one worker computes: those naming the same image
+ * file (several ROIs or labels of one scan), whose image it reads once, and
+ * with --pack on a CUDA device several such runs, up to pack cases. */
 typedef struct {
     size_t first, count; /* positions in run.todo */
 } case_group;
@@ -255,6 +268,7 @@ typedef struct {
     const rdx_settings *s;
     rdx_device requested, device;
     int threads_each;
+    size_t pack; /* cases finished together (rdx_cases_finish); 1: one at a time */
     pthread_mutex_t lock;     /* guards next_group, written, stop and res[].done */
     pthread_cond_t changed;   /* a result is done, a slot is free, or stop */
     pthread_mutex_t teem;     /* NRRD files are read one at a time: teem's error store is process-wide */
@@ -337,23 +351,135 @@ static int wait_for_slot(case_run *r, size_t i)
     return go;
 }
 
-/* The cases of group g, one after another: the image is read once and kept
- * until the last of them (or the first failure to read it, which all of them
- * report). */
-static void run_group(case_run *r, const case_group *g)
+static void mark_done(case_run *r, case_result *out)
+{
+    pthread_mutex_lock(&r->lock);
+    out->done = 1;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* A worker's cases prepared and not finished yet: at most cap (the run's
+ * pack; cap 0 when that memory was not available: one case at a time). */
+typedef struct {
+    rdx_prepared_case **pc;
+    size_t *idx;   /* positions in run.todo */
+    double *t;     /* seconds each took up to its preparation */
+    rdx_status *st;
+    rdx_error *err;
+    size_t n, cap;
+} pending;
+
+static void pending_free(pending *p)
+{
+    free(p->pc);
+    free(p->idx);
+    free(p->t);
+    free(p->st);
+    free(p->err);
+}
+
+static void pending_init(pending *p, size_t cap)
+{
+    memset(p, 0, sizeof *p);
+    if (cap < 2)
+        return;
+    p->pc = malloc(cap * sizeof *p->pc);
+    p->idx = malloc(cap * sizeof *p->idx);
+    p->t = malloc(cap * sizeof *p->t);
+    p->st = malloc(cap * sizeof *p->st);
+    p->err = malloc(cap * sizeof *p->err);
+    if (p->pc && p->idx && p->t && p->st && p->err)
+        p->cap = cap;
+    else
+        pending_free(p);
+}
+
+/* --device auto: case i, which the device failed on, computed again on the
+ * CPU from its files (the batch no longer holds them). */
+static void retry_on_cpu(case_run *r, size_t i, case_result *out)
+{
+    const rdx_case_spec *c = r->todo[i];
+    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id, out->err.msg);
+    rdx_image img;
+    rdx_mask mask;
+    memset(&img, 0, sizeof img);
+    memset(&mask, 0, sizeof mask);
+    out->st = read_image(r, c->image, &img, &out->err);
+    if (!out->st)
+        out->st = read_mask(r, c, &img.grid, &mask, &out->err);
+    if (!out->st)
+        out->st = rdx_extract_case_take(&img, &mask, r->s, RDX_DEVICE_CPU, c->image, out->values, &out->err);
+    rdx_image_free(&img);
+    rdx_mask_free(&mask);
+}
+
+/* Finishes the pending cases together and reports them done; each is
+ * charged its own preparation and an equal share of the finish. */
+static void finish_pending(case_run *r, pending *p)
+{
+    if (!p->n)
+        return;
+    double t0 = now_seconds();
+    rdx_cases_finish(p->pc, p->n, p->st, p->err);
+    double share = (now_seconds() - t0) / (double)p->n;
+    for (size_t k = 0; k < p->n; k++) {
+        case_result *out = &r->res[p->idx[k] % r->window];
+        double t1 = now_seconds();
+        out->st = p->st[k];
+        out->err = p->err[k];
+        if (out->st == RDX_E_DEVICE && r->requested == RDX_DEVICE_AUTO)
+            retry_on_cpu(r, p->idx[k], out);
+        out->case_s = p->t[k] + share + (now_seconds() - t1);
+        mark_done(r, out);
+    }
+    p->n = 0;
+}
+
+/* The first half of case i into p; 1 when it waits there for the finish, 0
+ * when it is done (failed, or computed on the CPU after a device failure). */
+static int prepare_case(case_run *r, size_t i, const rdx_image *img, const rdx_mask *mask, case_result *out,
+                        pending *p)
+{
+    const rdx_case_spec *c = r->todo[i];
+    rdx_prepared_case *pc;
+    out->st = rdx_case_prepare(img, mask, r->s, r->device, c->image, out->values, &pc, &out->err);
+    if (out->st == RDX_E_DEVICE && r->requested == RDX_DEVICE_AUTO) {
+        fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id,
+                out->err.msg);
+        out->st = rdx_extract_case(img, mask, r->s, RDX_DEVICE_CPU, c->image, out->values, &out->err);
+        return 0;
+    }
+    if (out->st)
+        return 0;
+    p->pc[p->n] = pc;
+    p->idx[p->n++] = i;
+    return 1;
+}
+
+/* The cases of group g in order. An image is read once for the consecutive
+ * cases naming it, and kept until the last of them (a failure to read it is
+ * reported by all of them). With a pending list, cases are prepared into it
+ * and finished together when it is full and at the end of the group. */
+static void run_group(case_run *r, const case_group *g, pending *p)
 {
     rdx_image img;
     memset(&img, 0, sizeof img);
+    const char *img_path = NULL;
     rdx_status img_st = RDX_OK;
     rdx_error img_err = {0};
-    for (size_t i = g->first; i < g->first + g->count && wait_for_slot(r, i); i++) {
+    const size_t end = g->first + g->count;
+    for (size_t i = g->first; i < end && wait_for_slot(r, i); i++) {
         const rdx_case_spec *c = r->todo[i];
         case_result *out = &r->res[i % r->window];
         double t0 = now_seconds();
         for (int f = 0; f < RDX_F_COUNT; f++)
             out->values[f] = NAN;
-        if (i == g->first)
+        if (!img_path || strcmp(img_path, c->image)) {
+            rdx_image_free(&img);
             img_st = read_image(r, c->image, &img, &img_err);
+            img_path = c->image;
+        }
         rdx_mask mask;
         memset(&mask, 0, sizeof mask);
         out->st = img_st;
@@ -361,15 +487,23 @@ static void run_group(case_run *r, const case_group *g)
         if (!out->st)
             out->st = read_mask(r, c, &img.grid, &mask, &out->err);
         out->read_s = now_seconds() - t0;
-        if (!out->st)
-            out->st = compute_case(r, c, &img, &mask, i + 1 < g->first + g->count, out->values, &out->err);
+        const int image_next = i + 1 < end && !strcmp(r->todo[i + 1]->image, c->image);
+        int waits = 0;
+        if (!out->st && p->cap)
+            waits = prepare_case(r, i, &img, &mask, out, p);
+        else if (!out->st)
+            out->st = compute_case(r, c, &img, &mask, image_next, out->values, &out->err);
         rdx_mask_free(&mask);
+        if (waits) {
+            p->t[p->n - 1] = now_seconds() - t0;
+            if (p->n == p->cap)
+                finish_pending(r, p);
+            continue;
+        }
         out->case_s = now_seconds() - t0;
-        pthread_mutex_lock(&r->lock);
-        out->done = 1;
-        pthread_cond_broadcast(&r->changed);
-        pthread_mutex_unlock(&r->lock);
+        mark_done(r, out);
     }
+    finish_pending(r, p);
     rdx_image_free(&img);
 }
 
@@ -377,18 +511,24 @@ static void *case_worker(void *arg)
 {
     case_run *r = arg;
     omp_set_num_threads(r->threads_each);
+    pending p;
+    pending_init(&p, r->pack);
     for (;;) {
         pthread_mutex_lock(&r->lock);
         int more = !r->stop && r->next_group < r->n_groups;
         size_t g = more ? r->next_group++ : 0;
         pthread_mutex_unlock(&r->lock);
         if (!more)
-            return NULL;
-        run_group(r, &r->groups[g]);
+            break;
+        run_group(r, &r->groups[g], &p);
     }
+    pending_free(&p);
+    return NULL;
 }
 
-/* The groups of r->todo: consecutive cases with the same image path. */
+/* The groups of r->todo: consecutive cases with the same image path, then
+ * with a pack, consecutive groups joined up to pack cases (a larger group
+ * stays whole). */
 static rdx_status make_groups(case_run *r, rdx_error *err)
 {
     r->groups = malloc((r->n ? r->n : 1) * sizeof *r->groups);
@@ -402,6 +542,14 @@ static rdx_status make_groups(case_run *r, rdx_error *err)
         }
         r->groups[r->n_groups++] = (case_group){i, 1};
     }
+    size_t m = 0;
+    for (size_t k = 0; r->pack > 1 && k < r->n_groups; k++) {
+        if (m && r->groups[m - 1].count + r->groups[k].count <= r->pack)
+            r->groups[m - 1].count += r->groups[k].count;
+        else
+            r->groups[m++] = r->groups[k];
+    }
+    r->n_groups = r->pack > 1 ? m : r->n_groups;
     return RDX_OK;
 }
 
@@ -502,10 +650,11 @@ int rdx_cli_extract(int argc, char **argv)
             skipped++;
     }
     int threads = omp_get_max_threads(), jobs = a.jobs ? a.jobs : threads >= 2 ? 2 : 1;
+    run.pack = device == RDX_DEVICE_CUDA ? (size_t)(a.pack ? a.pack : 16) : 1;
     st = run.todo ? make_groups(&run, &err) : rdx_error_set(&err, RDX_E_NOMEM, "out of memory");
     jobs = (size_t)jobs > run.n_groups ? (int)run.n_groups : jobs;
     run.threads_each = jobs > 0 && threads / jobs > 1 ? threads / jobs : 1;
-    run.window = 2 * (size_t)(jobs > 0 ? jobs : 1);
+    run.window = 2 * (size_t)(jobs > 0 ? jobs : 1) * run.pack; /* a worker holds up to pack unfinished cases */
     run.res = st ? NULL : calloc(run.window, sizeof *run.res);
     for (size_t k = 0; run.res && k < run.window && !st; k++)
         if (!(run.res[k].values = malloc(RDX_F_COUNT * sizeof *run.res[k].values)))
