@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "rdx/device.h"
 #include "rdx/features.h"
 #include "rdx/preprocess.h"
@@ -83,12 +84,38 @@ rdx_status rdx_family_morphology(const rdx_texture_input *in, const rdx_settings
                                  rdx_error *err);
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
-/* GLCM and GLRLM (those in families) of n cases in[k] into values[k], with
- * texture settings t; st[k], err[k]: case k's outcome (its first failure).
- * The cases on a CUDA device have their matrices counted in shared kernel
- * launches, several cases' boxes in each: the same values as one by one. */
-void rdx_family_glcm_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
-                                 unsigned families, double *const *values, rdx_status *st, rdx_error *err);
+/* A family of n cases: in[k] into values[k] with texture settings t, st[k]
+ * and err[k] case k's outcome. The cases on a CUDA device have their
+ * matrices counted in shared kernel launches, several cases' boxes in each
+ * (GLCM, GLRLM, NGTDM, NGLDM): the same values as one case at a time. */
+typedef void (*rdx_family_cases_fn)(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
+                                    double *const *values, rdx_status *st, rdx_error *err);
+void rdx_family_glcm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                           rdx_status *st, rdx_error *err);
+void rdx_family_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err);
+void rdx_family_ngtdm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err);
+void rdx_family_ngldm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err);
+
+/* A device step on the cases which[0..m) of a batch: RDX_OK or its failure. */
+typedef rdx_status (*rdx_cases_step)(void *arg, const size_t *which, size_t m, rdx_error *err);
+
+/* Runs step on the m cases together; when that fails and m > 1, on each case
+ * alone, so that a failure is reported by the case it is due to:
+ * st[which[i]] and err[which[i]] receive the failures. */
+static inline void rdx_cases_together(rdx_cases_step step, void *arg, const size_t *which, size_t m, rdx_status *st,
+                                      rdx_error *err)
+{
+    rdx_error e;
+    memset(&e, 0, sizeof e);
+    if (m == 0 || (m > 1 && !step(arg, which, m, &e)))
+        return;
+    for (size_t i = 0; i < m; i++)
+        st[which[i]] = step(arg, &which[i], 1, &err[which[i]]);
+}
+
 rdx_status rdx_family_glszm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_gldzm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);

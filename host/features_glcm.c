@@ -429,6 +429,31 @@ static rdx_status aggregate(const rdx_tex_ctx *c, const rdx_tex_family *fam, uns
     return RDX_OK;
 }
 
+/* The device matrices of the cases which[0..m): pre[k] for case k. */
+typedef struct {
+    const rdx_tex_ctx *c;
+    const rdx_tex_family *fam;
+    unsigned aggregations;
+    rdx_counts **pre;
+} tex_device;
+
+static rdx_status tex_device_counts(void *arg, const size_t *which, size_t m, rdx_error *err)
+{
+    const tex_device *d = arg;
+    const rdx_tex_ctx **c = calloc(m, sizeof *c);
+    rdx_counts **pre = calloc(m, sizeof *pre);
+    rdx_status st = c && pre ? RDX_OK : rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory", d->fam->name);
+    for (size_t i = 0; !st && i < m; i++)
+        c[i] = &d->c[which[i]];
+    if (!st)
+        st = rdx_tex_device_matrices(c, m, d->fam, d->aggregations, RDX_TEX_DEVICE_BUDGET, pre, err);
+    for (size_t i = 0; !st && i < m; i++)
+        d->pre[which[i]] = pre[i];
+    free(c);
+    free(pre);
+    return st;
+}
+
 void rdx_tex_cases(const rdx_texture_input *const *in, size_t n, const rdx_tex_family *fam, int distance,
                    unsigned aggregations, double *const *values, rdx_status *st, rdx_error *err)
 {
@@ -437,42 +462,30 @@ void rdx_tex_cases(const rdx_texture_input *const *in, size_t n, const rdx_tex_f
             st[k] = RDX_OK;
         return;
     }
-    rdx_tex_ctx *c = calloc(n ? n : 1, sizeof *c);
-    const rdx_tex_ctx **dev = calloc(n ? n : 1, sizeof *dev);
-    rdx_counts **pre = calloc(n ? n : 1, sizeof *pre);
-    size_t *which = calloc(n ? n : 1, sizeof *which), m = 0;
+    const size_t nn = n ? n : 1;
+    rdx_tex_ctx *c = calloc(nn, sizeof *c);
+    rdx_counts **pre = calloc(nn, sizeof *pre);
+    size_t *which = calloc(nn, sizeof *which), m = 0;
     for (size_t k = 0; k < n; k++) {
-        st[k] = c && dev && pre && which ? rdx_tex_ctx_init(in[k], distance, &c[k], &err[k])
-                                         : rdx_error_set(&err[k], RDX_E_NOMEM, "%s: out of memory", fam->name);
-        if (!st[k] && in[k]->device == RDX_DEVICE_CUDA) {
-            dev[m] = &c[k];
+        st[k] = c && pre && which ? rdx_tex_ctx_init(in[k], distance, &c[k], &err[k])
+                                  : rdx_error_set(&err[k], RDX_E_NOMEM, "%s: out of memory", fam->name);
+        if (!st[k] && in[k]->device == RDX_DEVICE_CUDA)
             which[m++] = k;
+    }
+    tex_device d = {c, fam, aggregations, pre};
+    rdx_cases_together(tex_device_counts, &d, which, m, st, err);
+    for (size_t k = 0; k < n; k++) {
+        if (!st[k]) {
+            rdx_tex_ctx dc = c[k];
+            dc.pre = pre[k];
+            st[k] = aggregate(&dc, fam, aggregations, values[k], &err[k]);
+        }
+        if (c && pre) {
+            rdx_tex_matrices_free(pre[k], in[k]->dim[2]);
+            rdx_tex_ctx_free(&c[k]);
         }
     }
-    rdx_error e = {0};
-    /* The cases counted on the device share launches; when that fails, each
-     * is counted alone, so that a failure is reported by the case it is due to. */
-    if (m > 1 && rdx_tex_device_matrices(dev, m, fam, aggregations, RDX_TEX_DEVICE_BUDGET, pre, &e)) {
-        for (size_t i = 0; i < m; i++)
-            st[which[i]] = rdx_tex_device_matrices(&dev[i], 1, fam, aggregations, RDX_TEX_DEVICE_BUDGET, &pre[i],
-                                                   &err[which[i]]);
-    } else if (m == 1) {
-        st[which[0]] = rdx_tex_device_matrices(dev, 1, fam, aggregations, RDX_TEX_DEVICE_BUDGET, pre, &err[which[0]]);
-    }
-    for (size_t i = 0, k = 0; k < n; k++) {
-        const rdx_counts *own = i < m && which[i] == k ? pre[i++] : NULL;
-        if (st[k])
-            continue;
-        rdx_tex_ctx dc = c[k];
-        dc.pre = own;
-        st[k] = aggregate(&dc, fam, aggregations, values[k], &err[k]);
-    }
-    for (size_t i = 0; i < m; i++)
-        rdx_tex_matrices_free(pre[i], dev[i]->in->dim[2]);
-    for (size_t k = 0; c && k < n; k++)
-        rdx_tex_ctx_free(&c[k]);
     free(c);
-    free(dev);
     free(pre);
     free(which);
 }
@@ -836,34 +849,15 @@ static uint64_t glcm_code_space(const rdx_tex_ctx *c)
 const rdx_tex_family rdx_glcm_family = {"GLCM", RDX_GLCM_N_FEATURES, glcm_ids, rdx_glcm_codes, glcm_count, rdx_glcm_features,
                                         rdx_cuda_glcm_counts, glcm_device_param, glcm_code_space};
 
+void rdx_family_glcm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                           rdx_status *st, rdx_error *err)
+{
+    rdx_tex_cases(in, n, &rdx_glcm_family, t->glcm_distance, t->aggregations, values, st, err);
+}
+
 rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
     rdx_status st;
-    rdx_tex_cases(&in, 1, &rdx_glcm_family, t->glcm_distance, t->aggregations, &values, &st, err);
+    rdx_family_glcm_cases(&in, 1, t, &values, &st, err);
     return st;
-}
-
-void rdx_family_glcm_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
-                                 unsigned families, double *const *values, rdx_status *st, rdx_error *err)
-{
-    for (size_t k = 0; k < n; k++)
-        st[k] = RDX_OK;
-    if (families & RDX_FAMILY_GLCM)
-        rdx_tex_cases(in, n, &rdx_glcm_family, t->glcm_distance, t->aggregations, values, st, err);
-    if (!(families & RDX_FAMILY_GLRLM))
-        return;
-    rdx_status *st2 = malloc((n ? n : 1) * sizeof *st2);
-    rdx_error *err2 = malloc((n ? n : 1) * sizeof *err2);
-    if (st2 && err2)
-        rdx_tex_cases(in, n, &rdx_glrlm_family, 1, t->aggregations, values, st2, err2); /* runs have no distance */
-    for (size_t k = 0; k < n; k++) {
-        if (st[k])
-            continue; /* the GLCM's failure comes first */
-        if (!st2 || !err2)
-            st[k] = rdx_error_set(&err[k], RDX_E_NOMEM, "GLRLM: out of memory");
-        else if ((st[k] = st2[k]))
-            err[k] = err2[k];
-    }
-    free(st2);
-    free(err2);
 }

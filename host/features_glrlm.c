@@ -285,9 +285,15 @@ const rdx_tex_family rdx_glrlm_family = {"GLRLM", RDX_GLRLM_N_FEATURES, glrlm_id
                                          glrlm_count, rdx_glrlm_features, rdx_cuda_glrlm_counts, glrlm_device_param,
                                          glrlm_code_space};
 
+void rdx_family_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err)
+{
+    rdx_tex_cases(in, n, &rdx_glrlm_family, 1, t->aggregations, values, st, err); /* runs have no distance */
+}
+
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
     rdx_status st;
-    rdx_tex_cases(&in, 1, &rdx_glrlm_family, 1, t->aggregations, &values, &st, err); /* runs have no distance */
+    rdx_family_glrlm_cases(&in, 1, t, &values, &st, err);
     return st;
 }

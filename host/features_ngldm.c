@@ -173,13 +173,20 @@ _Static_assert(N_NGLDM <= RDX_NBH_MAX_FEATURES, "feature buffer of the aggregati
 
 static const int ngldm_ids[3][N_NGLDM] = {NGL_IDS(2D), NGL_IDS(2_5D), NGL_IDS(3D)};
 
+static const rdx_nbh_family ngldm_family = {N_NGLDM,
+                                            "NGLDM",
+                                            rdx_ngldm_count,
+                                            rdx_cuda_ngldm_counts,
+                                            rdx_ngldm_features,
+                                            {ngldm_ids[0], ngldm_ids[1], ngldm_ids[2]}};
+
 rdx_status rdx_family_ngldm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    const rdx_nbh_family f = {N_NGLDM,
-                              "NGLDM",
-                              rdx_ngldm_count,
-                              rdx_cuda_ngldm_counts,
-                              rdx_ngldm_features,
-                              {ngldm_ids[0], ngldm_ids[1], ngldm_ids[2]}};
-    return rdx_nbh_run(&f, in, t->ngldm_distance, t->ngldm_alpha, t->aggregations, values, err);
+    return rdx_nbh_run(&ngldm_family, in, t->ngldm_distance, t->ngldm_alpha, t->aggregations, values, err);
+}
+
+void rdx_family_ngldm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err)
+{
+    rdx_nbh_cases(&ngldm_family, in, n, t->ngldm_distance, t->ngldm_alpha, t->aggregations, values, st, err);
 }

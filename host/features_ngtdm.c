@@ -147,24 +147,6 @@ static rdx_status out_of_memory(const rdx_nbh_ctx *c, size_t cells, rdx_error *e
                          cells, c->lv->n, c->distance);
 }
 
-/* The counts of f on the CUDA device into m: every slice's matrix, slice z
- * at z * cells (in_plane), or the volume matrix. */
-static rdx_status device_count(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int in_plane, int64_t *m,
-                               rdx_error *err)
-{
-    const rdx_texture_input *in = c->in;
-    const rdx_cuda_nbh_input d = {in->grey,   {in->dim[0], in->dim[1], in->dim[2]},
-                                  c->lv->row, in->n_grey,
-                                  c->lv->n,   rdx_nbh_max_neighbours(c, in_plane) + 1,
-                                  c->distance, c->alpha,
-                                  in_plane};
-    int code = f->device_count(&d, m);
-    if (code)
-        return rdx_error_set(err, RDX_E_DEVICE, "features_ngtdm.c: CUDA %s counts: %s", f->name,
-                             rdx_cuda_error_string(code));
-    return RDX_OK;
-}
-
 /* 3D on the CPU: thread t counts its slices' centres into m + t * cells;
  * -1 when a count ran out of memory. */
 static int count_volume(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int nt, size_t cells, int64_t *m)
@@ -180,28 +162,25 @@ static int count_volume(const rdx_nbh_family *f, const rdx_nbh_ctx *c, int nt, s
     return failed ? -1 : 0;
 }
 
-/* 3D: one matrix over the volume. */
-static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+/* 3D: one matrix over the volume: pre when counted on the device, else
+ * counted here. */
+static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, const int64_t *pre, double *values,
+                               rdx_error *err)
 {
-    int cuda = c->in->device == RDX_DEVICE_CUDA;
-    int nt = cuda ? 1 : omp_get_max_threads();
     size_t cells = rdx_nbh_cells(c, 0);
-    int64_t *m = thread_matrices(cells, nt, 1);
-    if (!m)
-        return out_of_memory(c, cells, err);
-    rdx_status st = RDX_OK;
-    if (cuda)
-        st = device_count(f, c, 0, m, err);
-    else if (count_volume(f, c, nt, cells, m))
-        st = out_of_memory(c, cells, err);
-    if (st) {
-        free(m);
-        return st;
+    int64_t *m = NULL;
+    if (!pre) {
+        int nt = omp_get_max_threads();
+        m = thread_matrices(cells, nt, 1);
+        if (!m || count_volume(f, c, nt, cells, m)) {
+            free(m);
+            return out_of_memory(c, cells, err);
+        }
+        for (int t = 1; t < nt; t++)
+            add_matrix(m, m + (size_t)t * cells, cells);
     }
-    for (int t = 1; t < nt; t++)
-        add_matrix(m, m + (size_t)t * cells, cells);
     double out[RDX_NBH_MAX_FEATURES];
-    int ok = f->features(c, 0, m, out);
+    int ok = f->features(c, 0, pre ? pre : m, out);
     free(m);
     if (ok < 0)
         return out_of_memory(c, cells, err);
@@ -210,40 +189,33 @@ static rdx_status aggregate_3d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
 }
 
 /* 2D: features per slice, averaged in slice order; 2.5D: features of the
- * summed slice matrices. Per thread: a slice matrix and a running sum. On
- * CUDA the slice matrices are all counted first (`counted`, slice z at
- * z * cells) and the threads only compute features and sums. */
-static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, double *values, rdx_error *err)
+ * summed slice matrices. Per thread: a slice matrix and a running sum. When
+ * the slice matrices were counted on the device (pre, slice z at z * cells)
+ * the threads only compute features and sums. */
+static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, const int64_t *pre, double *values,
+                               rdx_error *err)
 {
-    int cuda = c->in->device == RDX_DEVICE_CUDA;
     int nt = omp_get_max_threads();
     int64_t nz = c->in->dim[2];
     size_t cells = rdx_nbh_cells(c, 1);
     int nf = f->n_features;
     int64_t *m = thread_matrices(cells, nt, 2);
-    int64_t *counted = cuda ? thread_matrices(cells, 1, (size_t)nz) : NULL;
     double *feat = malloc((size_t)nz * (size_t)nf * sizeof *feat);
     signed char *ok = malloc((size_t)nz);
-    rdx_status st = RDX_OK;
-    if (!m || !feat || !ok || (cuda && !counted))
-        st = out_of_memory(c, cells, err);
-    else if (counted)
-        st = device_count(f, c, 1, counted, err);
-    if (st) {
+    if (!m || !feat || !ok) {
         free(m);
-        free(counted);
         free(feat);
         free(ok);
-        return st;
+        return out_of_memory(c, cells, err);
     }
 #pragma omp parallel num_threads(nt)
     {
         int64_t *slice = m + 2 * (size_t)omp_get_thread_num() * cells, *sum = slice + cells;
 #pragma omp for schedule(dynamic)
         for (int64_t z = 0; z < nz; z++) {
-            const int64_t *counts = counted ? counted + (size_t)z * cells : slice;
+            const int64_t *counts = pre ? pre + (size_t)z * cells : slice;
             int counted_ok = 1;
-            if (!counted) {
+            if (!pre) {
                 memset(slice, 0, cells * sizeof *slice);
                 counted_ok = f->count(c, 1, z, z + 1, slice) == 0;
             }
@@ -252,7 +224,6 @@ static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
                 add_matrix(sum, counts, cells);
         }
     }
-    free(counted);
     double mean[RDX_NBH_MAX_FEATURES] = {0}, out[RDX_NBH_MAX_FEATURES];
     int n_ok = 0, failed = 0;
     for (int64_t z = 0; z < nz; z++) {
@@ -279,23 +250,123 @@ static rdx_status aggregate_2d(const rdx_nbh_family *f, const rdx_nbh_ctx *c, do
     return RDX_OK;
 }
 
+/* The matrices of the cases on the CUDA device: for case k, its slice
+ * matrices pre2d[k] (2D) and volume matrix pre3d[k] (3D), allocated by the
+ * caller, counted here in one launch for any number of cases. */
+typedef struct {
+    const rdx_nbh_family *f;
+    const rdx_nbh_ctx *c;
+    unsigned aggregations;
+    int64_t **pre2d, **pre3d;
+} nbh_device;
+
+static rdx_status nbh_device_counts(void *arg, const size_t *which, size_t m, rdx_error *err)
+{
+    const nbh_device *d = arg;
+    rdx_cuda_nbh_input *in = malloc(2 * m * sizeof *in);
+    int64_t **dst = malloc(2 * m * sizeof *dst);
+    size_t *cells = malloc(2 * m * sizeof *cells), ni = 0, total = 0;
+    int64_t *buf = NULL;
+    rdx_status st = in && dst && cells ? RDX_OK : rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory", d->f->name);
+    for (size_t i = 0; !st && i < m; i++)
+        for (int in_plane = 0; in_plane <= 1; in_plane++) {
+            const rdx_nbh_ctx *c = &d->c[which[i]];
+            if (!(d->aggregations & (in_plane ? RDX_AGG_2D : RDX_AGG_3D)))
+                continue;
+            in[ni] = (rdx_cuda_nbh_input){c->in->grey,  {c->in->dim[0], c->in->dim[1], c->in->dim[2]},
+                                          c->lv->row,   c->in->n_grey,
+                                          c->lv->n,     rdx_nbh_max_neighbours(c, in_plane) + 1,
+                                          c->distance,  c->alpha,
+                                          in_plane};
+            dst[ni] = in_plane ? d->pre2d[which[i]] : d->pre3d[which[i]];
+            cells[ni] = rdx_nbh_cells(c, in_plane) * (in_plane ? (size_t)c->in->dim[2] : 1);
+            total += cells[ni++];
+        }
+    if (!st && ni == 0) {
+        free(in);
+        free(dst);
+        free(cells);
+        return RDX_OK;
+    }
+    if (!st && !(buf = malloc((total ? total : 1) * sizeof *buf)))
+        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %zu device counts", d->f->name, total);
+    int code = st ? 0 : d->f->device_count(in, ni, buf);
+    if (code)
+        st = rdx_error_set(err, RDX_E_DEVICE, "features_ngtdm.c: CUDA %s counts: %s", d->f->name,
+                           rdx_cuda_error_string(code));
+    for (size_t i = 0, at = 0; !st && i < ni; at += cells[i++])
+        memcpy(dst[i], buf + at, cells[i] * sizeof *buf);
+    free(buf);
+    free(in);
+    free(dst);
+    free(cells);
+    return st;
+}
+
+/* Case k's device matrices, zeroed (cells may be 0: empty ROI). */
+static int device_buffers(const rdx_nbh_ctx *c, unsigned aggregations, int64_t **pre2d, int64_t **pre3d)
+{
+    if (aggregations & RDX_AGG_2D)
+        *pre2d = thread_matrices(rdx_nbh_cells(c, 1), 1, (size_t)c->in->dim[2]);
+    if (aggregations & RDX_AGG_3D)
+        *pre3d = thread_matrices(rdx_nbh_cells(c, 0), 1, 1);
+    return (!(aggregations & RDX_AGG_2D) || *pre2d) && (!(aggregations & RDX_AGG_3D) || *pre3d) ? 0 : -1;
+}
+
+void rdx_nbh_cases(const rdx_nbh_family *f, const rdx_texture_input *const *in, size_t n, int distance, int alpha,
+                   unsigned aggregations, double *const *values, rdx_status *st, rdx_error *err)
+{
+    const size_t nn = n ? n : 1;
+    rdx_nbh_levels *lv = calloc(nn, sizeof *lv);
+    rdx_nbh_ctx *c = calloc(nn, sizeof *c);
+    int64_t **pre2d = calloc(nn, sizeof *pre2d), **pre3d = calloc(nn, sizeof *pre3d);
+    size_t *which = calloc(nn, sizeof *which), m = 0;
+    const int ready = lv && c && pre2d && pre3d && which;
+    for (size_t k = 0; k < n; k++) {
+        if (!ready)
+            st[k] = rdx_error_set(&err[k], RDX_E_NOMEM, "%s: out of memory", f->name);
+        else if (distance < 1 || alpha < 0)
+            st[k] = rdx_error_set(&err[k], RDX_E_INVALID,
+                                  "features_ngtdm.c: neighbourhood distance %d (must be >= 1) or alpha %d (must be "
+                                  ">= 0)",
+                                  distance, alpha);
+        else
+            st[k] = rdx_nbh_levels_build(in[k], &lv[k], &err[k]);
+        if (st[k])
+            continue;
+        c[k] = (rdx_nbh_ctx){in[k], &lv[k], distance, alpha};
+        if (in[k]->device != RDX_DEVICE_CUDA)
+            continue;
+        if (device_buffers(&c[k], aggregations, &pre2d[k], &pre3d[k]))
+            st[k] = out_of_memory(&c[k], rdx_nbh_cells(&c[k], 1), &err[k]);
+        else
+            which[m++] = k;
+    }
+    nbh_device d = {f, c, aggregations, pre2d, pre3d};
+    rdx_cases_together(nbh_device_counts, &d, which, m, st, err);
+    for (size_t k = 0; k < n; k++) {
+        if (!st[k] && (aggregations & RDX_AGG_2D))
+            st[k] = aggregate_2d(f, &c[k], pre2d[k], values[k], &err[k]);
+        if (!st[k] && (aggregations & RDX_AGG_3D))
+            st[k] = aggregate_3d(f, &c[k], pre3d[k], values[k], &err[k]);
+        if (ready) {
+            free(pre2d[k]);
+            free(pre3d[k]);
+            rdx_nbh_levels_free(&lv[k]);
+        }
+    }
+    free(lv);
+    free(c);
+    free(pre2d);
+    free(pre3d);
+    free(which);
+}
+
 rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int distance, int alpha,
                        unsigned aggregations, double *values, rdx_error *err)
 {
-    if (distance < 1 || alpha < 0)
-        return rdx_error_set(err, RDX_E_INVALID,
-                             "features_ngtdm.c: neighbourhood distance %d (must be >= 1) or alpha %d (must be >= 0)",
-                             distance, alpha);
-    rdx_nbh_levels lv;
-    rdx_status st = rdx_nbh_levels_build(in, &lv, err);
-    if (st)
-        return st;
-    rdx_nbh_ctx c = {in, &lv, distance, alpha};
-    if (aggregations & RDX_AGG_2D)
-        st = aggregate_2d(f, &c, values, err);
-    if (!st && (aggregations & RDX_AGG_3D))
-        st = aggregate_3d(f, &c, values, err);
-    rdx_nbh_levels_free(&lv);
+    rdx_status st;
+    rdx_nbh_cases(f, &in, 1, distance, alpha, aggregations, &values, &st, err);
     return st;
 }
 
@@ -431,13 +502,20 @@ static const int ngtdm_ids[3][5] = {
     {RDX_F_NGT_COARSENESS_3D, RDX_F_NGT_CONTRAST_3D, RDX_F_NGT_BUSYNESS_3D, RDX_F_NGT_COMPLEXITY_3D,
      RDX_F_NGT_STRENGTH_3D}};
 
+static const rdx_nbh_family ngtdm_family = {5,
+                                            "NGTDM",
+                                            rdx_ngtdm_count,
+                                            rdx_cuda_ngtdm_counts,
+                                            rdx_ngtdm_features,
+                                            {ngtdm_ids[0], ngtdm_ids[1], ngtdm_ids[2]}};
+
 rdx_status rdx_family_ngtdm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err)
 {
-    const rdx_nbh_family f = {5,
-                              "NGTDM",
-                              rdx_ngtdm_count,
-                              rdx_cuda_ngtdm_counts,
-                              rdx_ngtdm_features,
-                              {ngtdm_ids[0], ngtdm_ids[1], ngtdm_ids[2]}};
-    return rdx_nbh_run(&f, in, t->ngtdm_distance, 0, t->aggregations, values, err);
+    return rdx_nbh_run(&ngtdm_family, in, t->ngtdm_distance, 0, t->aggregations, values, err);
+}
+
+void rdx_family_ngtdm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err)
+{
+    rdx_nbh_cases(&ngtdm_family, in, n, t->ngtdm_distance, 0, t->aggregations, values, st, err);
 }

@@ -143,8 +143,9 @@ typedef struct {
     const char *name; /* "NGTDM", "NGLDM": for messages */
     int (*count)(const rdx_nbh_ctx *c, int in_plane, int64_t z0, int64_t z1, int64_t *m); /* 0 or -1 (memory) */
     /* The same counts on the CUDA device (in->device == RDX_DEVICE_CUDA), for
-     * every slice at once: the kernels.h entry point; 0 or a CUDA error code. */
-    int (*device_count)(const struct rdx_cuda_nbh_input *d, int64_t *m);
+     * every slice at once, of n inputs in one launch: the kernels.h entry
+     * point; 0 or a CUDA error code. */
+    int (*device_count)(const struct rdx_cuda_nbh_input *d, size_t n, int64_t *m);
     int (*features)(const rdx_nbh_ctx *c, int in_plane, const int64_t *m, double *out);
     const int *ids[3];
 } rdx_nbh_family;
@@ -163,5 +164,11 @@ typedef struct {
  * host); a kernel failure is RDX_E_DEVICE naming the CUDA error. */
 rdx_status rdx_nbh_run(const rdx_nbh_family *f, const rdx_texture_input *in, int distance, int alpha,
                        unsigned aggregations, double *values, rdx_error *err);
+
+/* The same for n cases: in[k] into values[k], st[k] and err[k] its outcome.
+ * The matrices of the cases on a CUDA device, 2D and 3D, are counted in one
+ * launch for all of them. */
+void rdx_nbh_cases(const rdx_nbh_family *f, const rdx_texture_input *const *in, size_t n, int distance, int alpha,
+                   unsigned aggregations, double *const *values, rdx_status *st, rdx_error *err);
 
 #endif

@@ -570,8 +570,16 @@ static rdx_status prepare(work_set *w, const rdx_settings *s, rdx_device device,
     return RDX_OK;
 }
 
-/* The families GLCM and GLRLM, when the cases have them on a CUDA device. */
-#define PACKED_FAMILIES (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM)
+/* The families whose matrices several cases can count in shared kernel launches. */
+static const struct {
+    unsigned flag;
+    rdx_family_cases_fn fn;
+} packed[] = {{RDX_FAMILY_GLCM, rdx_family_glcm_cases},
+              {RDX_FAMILY_GLRLM, rdx_family_glrlm_cases},
+              {RDX_FAMILY_NGTDM, rdx_family_ngtdm_cases},
+              {RDX_FAMILY_NGLDM, rdx_family_ngldm_cases}};
+#define N_PACKED (sizeof packed / sizeof *packed)
+#define PACKED_FAMILIES (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
 
 static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
 {
@@ -579,10 +587,11 @@ static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
            (!first || pc->s == first->s);
 }
 
-/* GLCM and GLRLM of the packable cases of pc[0..n) (those with the
+/* The packed families of the packable cases of pc[0..n) (those with the
  * settings of the first of them), when there are two or more, with their
- * matrices counted in shared kernel launches: each such case notes them in
- * its done families, and st[k], err[k] receive its failure. */
+ * matrices counted in shared kernel launches, one family after another:
+ * each such case notes them in its done families, and st[k], err[k]
+ * receive its first failure. */
 static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
 {
     const rdx_prepared_case *first = NULL;
@@ -606,12 +615,18 @@ static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_
                 values[i] = pc[k]->values;
                 which[i++] = k;
             }
-        rdx_family_glcm_glrlm_cases(in, m, &first->s->texture, first->s->families, values, pst, perr);
-        for (size_t i = 0; i < m; i++) {
-            pc[which[i]]->done = first->s->families & PACKED_FAMILIES;
-            st[which[i]] = pst[i];
-            err[which[i]] = perr[i];
+        for (size_t f = 0; f < N_PACKED; f++) {
+            if (!(first->s->families & packed[f].flag))
+                continue;
+            packed[f].fn(in, m, &first->s->texture, values, pst, perr);
+            for (size_t i = 0; i < m; i++)
+                if (!st[which[i]] && pst[i]) {
+                    st[which[i]] = pst[i];
+                    err[which[i]] = perr[i];
+                }
         }
+        for (size_t i = 0; i < m; i++)
+            pc[which[i]]->done = first->s->families & PACKED_FAMILIES;
     }
     free(in);
     free(values);

@@ -195,17 +195,20 @@ typedef struct rdx_cuda_nbh_input {
     int in_plane;        /* 1: 2D neighbourhoods, one matrix per slice; 0: 3D, one matrix */
 } rdx_cuda_nbh_input;
 
-/* NGTDM counts of rdx_ngtdm_count (host/neighbours.h) into m: with in_plane,
- * dim[2] matrices (slice z at z * n_rows * width), else one; m is overwritten.
- * Per row, cell 0 counts the voxels with at least one ROI neighbour and cell W
- * sums |g * W - S| over those with W neighbours of grey sum S. Integers, equal
- * to the CPU's whatever the execution order. cudaErrorInvalidValue for null
- * pointers, bad sizes or a width too small for the neighbourhood. */
-int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, int64_t *m);
+/* NGTDM counts of rdx_ngtdm_count (host/neighbours.h) of n >= 1 inputs in
+ * one launch (several cases, or a case's 2D and 3D counts) into m: the
+ * matrices of in[0], then those of in[1], and so on; an input has dim[2]
+ * matrices with in_plane (slice z at z * n_rows * width), else one; m is
+ * overwritten. Per row, cell 0 counts the voxels with at least one ROI
+ * neighbour and cell W sums |g * W - S| over those with W neighbours of grey
+ * sum S. Integers, equal to the CPU's whatever the execution order.
+ * cudaErrorInvalidValue for null pointers, bad sizes or a width too small
+ * for the neighbourhood. */
+int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m);
 
 /* NGLDM counts of rdx_ngldm_count into m, laid out as for the NGTDM: cell k of
  * row r counts the ROI voxels of that row's level with k dependent neighbours. */
-int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, int64_t *m);
+int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m);
 
 /* ---- morphology (kernels/morphology.cu) ---- */
 

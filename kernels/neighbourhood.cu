@@ -1,11 +1,14 @@
 /* NGTDM and NGLDM count matrices on the device (kernels.h).
  *
- * One thread per box voxel (grid-stride loop). A ROI voxel scans its Chebyshev
+ * One thread per box voxel of every input of the call (a grid-stride loop
+ * over the inputs' voxels one after another, so several cases' boxes, and a
+ * case's 2D and 3D counts, share one launch; a binary search on the inputs'
+ * first threads finds a thread's input). A ROI voxel scans its Chebyshev
  * neighbourhood with rdx_nbh_scan (host/neighbours.h, the code the CPU runs)
  * and adds to the row of its grey level with 64-bit integer atomics: the NGTDM
  * 1 to cell 0 and |g * W - S| to cell W (W neighbours of grey sum S), the
  * NGLDM 1 to the cell of its number of dependent neighbours. 2D neighbourhoods
- * stay in the voxel's slice and go to that slice's matrix, so one launch
+ * stay in the voxel's slice and go to that slice's matrix, so one input
  * counts every slice (the host sums them for 2.5D). Only integer atomics: the
  * matrices do not depend on the order threads and blocks run in. References:
  * rdx_ngtdm_count (host/features_ngtdm.c), rdx_ngldm_count
@@ -15,6 +18,7 @@
 #include "neighbours.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 namespace {
 
@@ -23,31 +27,42 @@ constexpr size_t kMaxBlocks = 1024;
 
 enum class matrix { ngtdm, ngldm };
 
-/* The input with device pointers; cells = n_rows * width, one matrix. */
-struct nbh_args {
+/* One input with device pointers: cells = n_rows * width, one matrix; its
+ * threads start at first, its matrices at base in the output. */
+struct nbh_item {
     const int32_t *grey, *row;
     int64_t dim[3], width;
-    size_t cells;
+    size_t cells, first, base;
     int n_grey, n_rows, distance, alpha, in_plane;
-    unsigned long long *m;
 };
 
-template <matrix M> __global__ void __launch_bounds__(kThreads) count_kernel(nbh_args a)
+template <matrix M>
+__global__ void __launch_bounds__(kThreads) count_kernel(const nbh_item *items, int n_items, size_t total,
+                                                          unsigned long long *m)
 {
-    const size_t n = (size_t)a.dim[0] * (size_t)a.dim[1] * (size_t)a.dim[2];
     const size_t stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        int32_t g = a.grey[i];
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        int lo = 0, hi = n_items - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (items[mid].first <= i)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        const nbh_item &a = items[lo];
+        const size_t k = i - a.first;
+        int32_t g = a.grey[k];
         /* Outside the ROI; an invalid level (beyond n_grey, or without a row)
          * is skipped rather than written out of bounds. */
         if (g <= 0 || g > a.n_grey || (unsigned)a.row[g] >= (unsigned)a.n_rows)
             continue;
         const size_t plane = (size_t)a.dim[0] * (size_t)a.dim[1];
-        const int64_t v[3] = {(int64_t)(i % (size_t)a.dim[0]), (int64_t)(i % plane / (size_t)a.dim[0]),
-                              (int64_t)(i / plane)};
+        const int64_t v[3] = {(int64_t)(k % (size_t)a.dim[0]), (int64_t)(k % plane / (size_t)a.dim[0]),
+                              (int64_t)(k / plane)};
         const rdx_nbh_tally t = rdx_nbh_scan(a.grey, a.dim, a.distance, a.in_plane, a.alpha, v);
         unsigned long long *row =
-            a.m + (a.in_plane ? (size_t)v[2] * a.cells : 0) + (size_t)a.row[g] * (size_t)a.width;
+            m + a.base + (a.in_plane ? (size_t)v[2] * a.cells : 0) + (size_t)a.row[g] * (size_t)a.width;
         if (M == matrix::ngldm) {
             atomicAdd(&row[t.dependent], 1ull);
         } else if (t.n > 0) {
@@ -59,10 +74,10 @@ template <matrix M> __global__ void __launch_bounds__(kThreads) count_kernel(nbh
 
 /* Checks `in` and gives the voxel count, the cells of one matrix and the
  * number of matrices; cudaErrorInvalidValue when anything is off. */
-cudaError_t sizes(const rdx_cuda_nbh_input *in, const int64_t *m, size_t *voxels, size_t *cells, size_t *mats)
+cudaError_t sizes(const rdx_cuda_nbh_input *in, size_t *voxels, size_t *cells, size_t *mats)
 {
-    if (!in || !m || !in->grey || !in->row || in->n_grey < 0 || in->n_rows < 0 || in->distance < 1 ||
-        in->alpha < 0 || (in->in_plane != 0 && in->in_plane != 1))
+    if (!in->grey || !in->row || in->n_grey < 0 || in->n_rows < 0 || in->distance < 1 || in->alpha < 0 ||
+        (in->in_plane != 0 && in->in_plane != 1))
         return cudaErrorInvalidValue;
     const int64_t limit = (int64_t)1 << 40; /* keeps every product below in 64 bits */
     int64_t n = 1, need = 1;
@@ -85,51 +100,98 @@ cudaError_t sizes(const rdx_cuda_nbh_input *in, const int64_t *m, size_t *voxels
     return cudaSuccess;
 }
 
-template <matrix M> int counts(const rdx_cuda_nbh_input *in, int64_t *m)
+/* Copies input in's box and row map to the device at grey and row, and fills its item. */
+cudaError_t upload(const rdx_cuda_nbh_input &in, size_t voxels, int32_t *grey, int32_t *row, nbh_item *it)
+{
+    cudaError_t err = cudaMemcpyAsync(grey, in.grey, voxels * sizeof *grey, cudaMemcpyHostToDevice,
+                                      cudaStreamPerThread);
+    if (err == cudaSuccess)
+        err = cudaMemcpyAsync(row, in.row, ((size_t)in.n_grey + 1) * sizeof *row, cudaMemcpyHostToDevice,
+                              cudaStreamPerThread);
+    it->grey = grey;
+    it->row = row;
+    for (int a = 0; a < 3; a++)
+        it->dim[a] = in.dim[a];
+    it->width = in.width;
+    it->n_grey = in.n_grey;
+    it->n_rows = in.n_rows;
+    it->distance = in.distance;
+    it->alpha = in.alpha;
+    it->in_plane = in.in_plane;
+    return err;
+}
+
+template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m)
 {
     static_assert(sizeof(int64_t) == sizeof(unsigned long long), "64-bit counts on both sides");
-    size_t n = 0, cells = 0, mats = 0;
-    cudaError_t err = sizes(in, m, &n, &cells, &mats);
-    if (err != cudaSuccess || cells == 0) /* no grey level present: nothing to count */
+    if (!in || !m || n < 1 || n > INT32_MAX)
+        return cudaErrorInvalidValue;
+    nbh_item *host = (nbh_item *)calloc(n, sizeof *host);
+    if (!host)
+        return cudaErrorMemoryAllocation;
+    size_t total = 0, cells_all = 0, grey_all = 0, rows_all = 0;
+    cudaError_t err = cudaSuccess;
+    for (size_t k = 0; k < n && err == cudaSuccess; k++) {
+        size_t voxels = 0, cells = 0, mats = 0;
+        err = sizes(&in[k], &voxels, &cells, &mats);
+        host[k].cells = cells;
+        host[k].first = total;
+        host[k].base = cells_all;
+        total += cells ? voxels : 0; /* no grey level present: no thread (the search skips it) */
+        cells_all += cells * mats;
+        grey_all += voxels;
+        rows_all += (size_t)in[k].n_grey + 1;
+    }
+    if (err != cudaSuccess || total == 0) {
+        free(host);
+        if (err == cudaSuccess)
+            memset(m, 0, cells_all * sizeof *m);
         return (int)err;
-    const size_t total = cells * mats, n_row = (size_t)in->n_grey + 1;
-    nbh_args a = {nullptr, nullptr, {in->dim[0], in->dim[1], in->dim[2]}, in->width, cells, in->n_grey,
-                  in->n_rows, in->distance, in->alpha, in->in_plane, nullptr};
+    }
     int32_t *dgrey = nullptr, *drow = nullptr;
-    err = rdx_dev_malloc(&dgrey, n * sizeof *dgrey);
+    nbh_item *ditems = nullptr;
+    unsigned long long *dm = nullptr;
+    err = rdx_dev_malloc(&dgrey, grey_all * sizeof *dgrey);
     if (err == cudaSuccess)
-        err = rdx_dev_malloc(&drow, n_row * sizeof *drow);
+        err = rdx_dev_malloc(&drow, rows_all * sizeof *drow);
     if (err == cudaSuccess)
-        err = rdx_dev_malloc(&a.m, total * sizeof *a.m);
+        err = rdx_dev_malloc(&dm, cells_all * sizeof *dm);
     if (err == cudaSuccess)
-        err = cudaMemcpy(dgrey, in->grey, n * sizeof *dgrey, cudaMemcpyHostToDevice);
+        err = rdx_dev_malloc(&ditems, n * sizeof *ditems);
+    for (size_t k = 0, g = 0, r = 0; k < n && err == cudaSuccess; k++) {
+        const size_t voxels = (size_t)in[k].dim[0] * (size_t)in[k].dim[1] * (size_t)in[k].dim[2];
+        err = upload(in[k], voxels, dgrey + g, drow + r, &host[k]);
+        g += voxels;
+        r += (size_t)in[k].n_grey + 1;
+    }
     if (err == cudaSuccess)
-        err = cudaMemcpy(drow, in->row, n_row * sizeof *drow, cudaMemcpyHostToDevice);
+        err = cudaMemcpyAsync(ditems, host, n * sizeof *ditems, cudaMemcpyHostToDevice, cudaStreamPerThread);
     if (err == cudaSuccess)
-        err = cudaMemset(a.m, 0, total * sizeof *a.m);
+        err = cudaMemsetAsync(dm, 0, cells_all * sizeof *dm, cudaStreamPerThread);
     if (err == cudaSuccess) {
-        a.grey = dgrey;
-        a.row = drow;
-        size_t blocks = (n + kThreads - 1) / kThreads;
-        KLAUNCH((unsigned)(blocks < kMaxBlocks ? blocks : kMaxBlocks), kThreads, 0, 0, count_kernel<M>)(a);
+        size_t blocks = (total + kThreads - 1) / kThreads;
+        KLAUNCH((unsigned)(blocks < kMaxBlocks ? blocks : kMaxBlocks), kThreads, 0, 0, count_kernel<M>)(
+            ditems, (int)n, total, dm);
         err = cudaGetLastError();
     }
     if (err == cudaSuccess)
-        err = cudaMemcpy(m, a.m, total * sizeof *a.m, cudaMemcpyDeviceToHost);
+        err = cudaMemcpy(m, dm, cells_all * sizeof *dm, cudaMemcpyDeviceToHost);
     rdx_dev_free(dgrey);
     rdx_dev_free(drow);
-    rdx_dev_free(a.m);
+    rdx_dev_free(dm);
+    rdx_dev_free(ditems);
+    free(host);
     return (int)err;
 }
 
 } // namespace
 
-int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, int64_t *m)
+int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m)
 {
-    return counts<matrix::ngtdm>(in, m);
+    return counts<matrix::ngtdm>(in, n, m);
 }
 
-int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, int64_t *m)
+int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m)
 {
-    return counts<matrix::ngldm>(in, m);
+    return counts<matrix::ngldm>(in, n, m);
 }

@@ -99,15 +99,15 @@ int rdx_cuda_zones_border_distance(const int64_t dim[3], const uint8_t *mask, in
 
 /* ---- NGTDM and NGLDM (kernels/neighbourhood.cu) ---- */
 
-int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, int64_t *m)
+int rdx_cuda_ngtdm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m)
 {
-    (void)in, (void)m;
+    (void)in, (void)n, (void)m;
     return NOT_BUILT;
 }
 
-int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, int64_t *m)
+int rdx_cuda_ngldm_counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *m)
 {
-    (void)in, (void)m;
+    (void)in, (void)n, (void)m;
     return NOT_BUILT;
 }
 

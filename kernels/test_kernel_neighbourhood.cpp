@@ -3,7 +3,8 @@
  * rdx_ngldm_count (themselves checked against a brute-force recount in
  * tests/test_neighbours.c), under several SIMT schedules: every cell must be
  * identical, for 2D (one matrix per slice) and 3D, on random boxes (several
- * seeds, distances 1 and 2, alpha 0 and 1) and on the IBSI digital phantom.
+ * seeds, distances 1 and 2, alpha 0 and 1) and on the IBSI digital phantom;
+ * boxes of several shapes (one empty) and both kinds packed into one launch.
  * Through the families (device = CUDA) the features must equal the CPU's bit
  * for bit, and on the phantom match IBSI-1 reference values.
  *
@@ -63,7 +64,7 @@ struct box {
 };
 
 typedef int (*cpu_count_fn)(const rdx_nbh_ctx *, int, int64_t, int64_t, int64_t *);
-typedef int (*kernel_fn)(const rdx_cuda_nbh_input *, int64_t *);
+typedef int (*kernel_fn)(const rdx_cuda_nbh_input *, size_t, int64_t *);
 
 struct family {
     const char *name;
@@ -112,7 +113,7 @@ void compare_cells(const char *what, box &b, int distance, int alpha)
             for (const char *s : {"forward", "reverse", "random:11"}) {
                 set_schedule(s);
                 std::vector<int64_t> got(want.size(), -1);
-                int code = f.kernel(&d, got.data());
+                int code = f.kernel(&d, 1, got.data());
                 CHECK(code == 0, "%s %s %s: %s", what, f.name, s, rdx_cuda_error_string(code));
                 size_t k = 0;
                 while (k < got.size() && got[k] == want[k])
@@ -123,6 +124,49 @@ void compare_cells(const char *what, box &b, int distance, int alpha)
             }
         }
     rdx_nbh_levels_free(&lv);
+}
+
+/* The 3D and 2D counts of several boxes in one call (their matrices one
+ * after another): the CPU's matrices of each, under three schedules. */
+void compare_packed(std::vector<box> &boxes, int distance, int alpha)
+{
+    const size_t n = boxes.size();
+    std::vector<rdx_texture_input> in(n);
+    std::vector<rdx_nbh_levels> lv(n);
+    std::vector<rdx_cuda_nbh_input> d;
+    rdx_error err = {};
+    for (size_t k = 0; k < n; k++) {
+        in[k] = boxes[k].input(RDX_DEVICE_CUDA);
+        CHECK(rdx_nbh_levels_build(&in[k], &lv[k], &err) == RDX_OK, "packed box %zu: %s", k, err.msg);
+    }
+    for (const family &f : kFamilies) {
+        std::vector<int64_t> want;
+        d.clear();
+        for (size_t k = 0; k < n; k++) {
+            rdx_nbh_ctx c = {&in[k], &lv[k], distance, alpha};
+            for (int in_plane = 0; in_plane <= 1; in_plane++) {
+                int64_t width = rdx_nbh_max_neighbours(&c, in_plane) + 1;
+                std::vector<int64_t> w = cpu_counts(f, &c, in_plane, (size_t)lv[k].n * (size_t)width);
+                want.insert(want.end(), w.begin(), w.end());
+                d.push_back({boxes[k].grey.data(), {boxes[k].dim[0], boxes[k].dim[1], boxes[k].dim[2]}, lv[k].row,
+                             boxes[k].n_grey, lv[k].n, width, distance, alpha, in_plane});
+            }
+        }
+        for (const char *s : {"forward", "reverse", "random:5"}) {
+            set_schedule(s);
+            std::vector<int64_t> got(want.size(), -1);
+            int code = f.kernel(d.data(), d.size(), got.data());
+            size_t k = 0;
+            while (k < got.size() && got[k] == want[k])
+                k++;
+            CHECK(code == 0 && k == got.size(), "%zu inputs packed, %s %s: %s, cell %zu of %zu differs", d.size(),
+                  f.name, s, rdx_cuda_error_string(code), k, got.size());
+        }
+    }
+    for (rdx_nbh_levels &l : lv)
+        rdx_nbh_levels_free(&l);
+    printf("%zu boxes packed (distance %d, alpha %d): 3D and 2D counts of both families in one launch each\n", n,
+           distance, alpha);
 }
 
 /* Features of both families on the CPU and through the kernels: bitwise equal
@@ -172,6 +216,12 @@ void test_random_boxes()
     /* A box thinner than the window: the width is clipped on x and z. */
     box thin = random_box(99, 2, 9, 2, 5);
     compare_cells("thin box", thin, 2, 1);
+    /* Boxes of different shapes in one launch, with an empty one (no grey
+     * level: no thread, no cell) in the middle. */
+    std::vector<box> boxes = {random_box(5, 7, 6, 5, 8), thin, box{{4, 3, 2}, 4, std::vector<int32_t>(24, 0), {}, {}},
+                              random_box(6, 23, 19, 7, 8), random_box(7, 3, 8, 6, 5)};
+    compare_packed(boxes, 1, 0);
+    compare_packed(boxes, 2, 1);
 }
 
 /* IBSI-1 digital phantom from voxels.csv (z,y,x,value,mask; 5x4x4). */
@@ -227,7 +277,7 @@ void test_bad_inputs()
     int32_t grey[8] = {1, 2, 1, 2, 1, 2, 1, 2}, row[3] = {-1, 0, 1};
     int64_t m[64];
     rdx_cuda_nbh_input ok = {grey, {2, 2, 2}, row, 2, 2, 8, 1, 0, 0};
-    CHECK(rdx_cuda_ngtdm_counts(&ok, m) == 0, "2x2x2 box accepted");
+    CHECK(rdx_cuda_ngtdm_counts(&ok, 1, m) == 0, "2x2x2 box accepted");
     /* 2x2x2 box, distance 1: 7 neighbours at most, so 8 cells per row. */
     /* By hand: every voxel has 7 neighbours, 3 of its own level (same x) and 4
      * of the other. Level 1: S = 3 * 1 + 4 * 2 = 11, |1 * 7 - 11| = 4; level
@@ -235,16 +285,19 @@ void test_bad_inputs()
     CHECK(m[0] == 4 && m[7] == 16 && m[8] == 4 && m[15] == 16, "2x2x2 NGTDM: n %lld, %lld; cell 7 %lld, %lld",
           (long long)m[0], (long long)m[8], (long long)m[7], (long long)m[15]);
     /* NGLDM, alpha 0: 3 dependent neighbours each, so cell 3 of both rows holds 4. */
-    CHECK(rdx_cuda_ngldm_counts(&ok, m) == 0 && m[3] == 4 && m[11] == 4, "2x2x2 NGLDM: cell 3 %lld, %lld",
+    CHECK(rdx_cuda_ngldm_counts(&ok, 1, m) == 0 && m[3] == 4 && m[11] == 4, "2x2x2 NGLDM: cell 3 %lld, %lld",
           (long long)m[3], (long long)m[11]);
     rdx_cuda_nbh_input narrow = ok;
     narrow.width = 7;
-    CHECK(rdx_cuda_ngldm_counts(&narrow, m) != 0, "width 7 for 7 neighbours accepted");
-    CHECK(rdx_cuda_ngldm_counts(&ok, nullptr) != 0, "null output accepted");
-    CHECK(rdx_cuda_ngldm_counts(nullptr, m) != 0, "null input accepted");
+    CHECK(rdx_cuda_ngldm_counts(&narrow, 1, m) != 0, "width 7 for 7 neighbours accepted");
+    CHECK(rdx_cuda_ngldm_counts(&ok, 1, nullptr) != 0, "null output accepted");
+    CHECK(rdx_cuda_ngldm_counts(nullptr, 1, m) != 0, "null input accepted");
+    CHECK(rdx_cuda_ngldm_counts(&ok, 0, m) != 0, "no input accepted");
+    const rdx_cuda_nbh_input good_then_narrow[2] = {ok, narrow};
+    CHECK(rdx_cuda_ngldm_counts(good_then_narrow, 2, m) != 0, "a bad second input accepted");
     rdx_cuda_nbh_input far = ok;
     far.distance = 0;
-    CHECK(rdx_cuda_ngtdm_counts(&far, m) != 0, "distance 0 accepted");
+    CHECK(rdx_cuda_ngtdm_counts(&far, 1, m) != 0, "distance 0 accepted");
 }
 
 } // namespace
