@@ -68,8 +68,8 @@ rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const 
 
 /* The other families of n prepared cases; st[k] and err[k] receive case k's
  * outcome, and the cases are freed (cases[k] set to NULL). On a CUDA
- * device, cases that share their settings have their GLCM and GLRLM
- * matrices counted in shared kernel launches (several small ROIs per
+ * device, cases that share their settings have their GLCM, GLRLM, NGTDM
+ * and NGLDM matrices counted in shared kernel launches (several small ROIs per
  * launch instead of one launch per case); the values are the same as one
  * case at a time. */
 void rdx_cases_finish(rdx_prepared_case **cases, size_t n, rdx_status *st, rdx_error *err);
