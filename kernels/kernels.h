@@ -173,6 +173,25 @@ typedef struct {
 int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, int in_plane, const int32_t *dist,
                          uint32_t *label, rdx_cuda_zone **zones, size_t *n_zones);
 
+/* An input of rdx_cuda_zones_label_packed: a volume as above, its distance
+ * map (NULL: none) and whether its zones are 2D (in_plane 1) or 3D. */
+typedef struct {
+    int64_t dim[3];
+    const int32_t *grey;
+    const int32_t *dist;
+    int in_plane;
+} rdx_cuda_zones_input;
+
+/* rdx_cuda_zones_label of n >= 1 inputs in one labelling (shared kernel
+ * launches): zones[k] and n_zones[k] receive input k's zones, numbered and
+ * with first voxels as if it were alone (malloc'd, the caller frees each, also
+ * after a failure, when they are NULL); label (NULL: not wanted) the inputs'
+ * voxels one after another, each input's zones numbered from 1. The inputs
+ * have a distance map all or none. Fails as rdx_cuda_zones_label, and for
+ * inputs of 2^32 - 1 voxels or more together. */
+int rdx_cuda_zones_label_packed(const rdx_cuda_zones_input *in, size_t n, int linkage, uint32_t *label,
+                                rdx_cuda_zone **zones, size_t *n_zones);
+
 /* rdx_zones_border_distance (host/zones.h) on the device: dist[v] = Manhattan
  * distance of voxel v to the nearest voxel outside mask (outside the volume
  * counts as outside), within axial slices when in_plane is 1; 0 outside mask.

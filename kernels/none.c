@@ -80,6 +80,13 @@ int rdx_cuda_glrlm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *co
 
 /* ---- GLSZM and GLDZM (kernels/zones.cu) ---- */
 
+int rdx_cuda_zones_label_packed(const rdx_cuda_zones_input *in, size_t n, int linkage, uint32_t *label,
+                                rdx_cuda_zone **zones, size_t *n_zones)
+{
+    (void)in, (void)n, (void)linkage, (void)label, (void)zones, (void)n_zones;
+    return NOT_BUILT;
+}
+
 int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, int in_plane, const int32_t *dist,
                          uint32_t *label, rdx_cuda_zone **zones, size_t *n_zones)
 {

@@ -5,7 +5,8 @@
  * identical, in 3D and slice by slice (2D), on random volumes and the IBSI
  * digital phantom. The GLSZM/GLDZM families run with device CUDA must give
  * the CPU's features bit for bit, and on the digital phantom the IBSI-1
- * reference values.
+ * reference values. Several volumes labelled in one packed call give each
+ * the zones it gets alone.
  *
  * Built twice: against the emulator (test_kernel_zones) and against the GPU
  * (test_kernel_zones_cuda, which exits 77 = skipped without a device). */
@@ -201,6 +202,50 @@ void check_volume(const vol &v, int linkage, const char *name)
     }
 }
 
+/* Several volumes labelled in one packed call (3D and 2D inputs mixed, with
+ * distance maps for all or for none): each input's zones and labels equal
+ * those of its own call, which check_zones compares with the CPU. */
+void check_packed(const std::vector<const vol *> &vs, int linkage)
+{
+    const size_t n = vs.size();
+    std::vector<std::vector<int32_t>> dist(n);
+    for (int with_dist = 0; with_dist < 2; with_dist++)
+        for (const char *s : kSchedules) {
+            set_schedule(s);
+            std::vector<rdx_cuda_zones_input> in(n);
+            size_t total = 0;
+            for (size_t k = 0; k < n; k++) {
+                const vol &v = *vs[k];
+                const int in_plane = (int)(k % 2);
+                dist[k].assign(v.n(), 0);
+                rdx_zones_border_distance(v.dim, v.morph.data(), in_plane, dist[k].data());
+                in[k] = {{v.dim[0], v.dim[1], v.dim[2]}, v.grey.data(), with_dist ? dist[k].data() : nullptr,
+                         in_plane};
+                total += v.n();
+            }
+            std::vector<rdx_cuda_zone *> z(n, nullptr);
+            std::vector<size_t> nz(n, 0);
+            std::vector<uint32_t> label(total, 0xDEADBEEFu);
+            int err = rdx_cuda_zones_label_packed(in.data(), n, linkage, label.data(), z.data(), nz.data());
+            CHECK(err == 0, "packed labelling, %s: %s", s, rdx_cuda_error_string(err));
+            for (size_t k = 0, at = 0; !err && k < n; at += vs[k++]->n()) {
+                rdx_cuda_zone *z1 = nullptr;
+                size_t n1 = 0;
+                std::vector<uint32_t> l1(vs[k]->n());
+                int e1 = rdx_cuda_zones_label(in[k].dim, in[k].grey, linkage, in[k].in_plane, in[k].dist, l1.data(),
+                                              &z1, &n1);
+                CHECK(e1 == 0 && n1 == nz[k] && (n1 == 0 || !std::memcmp(z1, z[k], n1 * sizeof *z1)) &&
+                          !std::memcmp(l1.data(), label.data() + at, l1.size() * sizeof(uint32_t)),
+                      "packed input %zu of %zu (%s, %s distances, %s): %zu zones, alone %zu", k + 1, n,
+                      in[k].in_plane ? "2D" : "3D", with_dist ? "with" : "without", s, nz[k], n1);
+                free(z1);
+            }
+            for (rdx_cuda_zone *p : z)
+                free(p);
+        }
+    printf("%zu volumes labelled in one packed call: the zones of each alone\n", n);
+}
+
 rdx_texture_input as_input(const vol &v, rdx_device device)
 {
     return rdx_texture_input{{v.dim[0], v.dim[1], v.dim[2]}, {1, 1, 1}, v.grey.data(), 9, v.roi.data(),
@@ -283,6 +328,9 @@ void test_random_volumes()
     full.grey.assign(full.n(), 1);
     full.roi.assign(full.n(), 1);
     check_volume(full, 1, "one zone");
+    vol a = random_vol(9, 8, 5, 2, 100), b = random_vol(13, 11, 1, 2, 8), c = random_vol(10, 9, 4, 3, 7);
+    check_packed({&a, &b, &full, &c, &a}, 1);
+    check_packed({&c, &a}, 2);
 }
 
 void test_errors()

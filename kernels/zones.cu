@@ -2,7 +2,10 @@
  * labelling of equal grey levels and the Manhattan distance to the ROI edge.
  * CPU references: rdx_zones_label and rdx_zones_border_distance (host/zones.c).
  *
- * Labelling, one thread per voxel in grid-stride loops: every ROI voxel starts
+ * Labelling, one thread per voxel in grid-stride loops over the voxels of
+ * every input of the call one after another (several cases' boxes, a case's
+ * 2D and 3D zones: one labelling; only "propagate" needs a voxel's input, a
+ * binary search on the inputs' first voxels): every ROI voxel starts
  * with its own index as label; each "propagate" launch lets a voxel take the
  * minimum label of its same-grey neighbours (Chebyshev distance <= linkage,
  * in-plane only for the 2D zones) and hooks its old label's voxel to that
@@ -52,16 +55,35 @@ __global__ void __launch_bounds__(kThreads) init_labels(const int32_t *grey, int
         label[v] = grey[v] > 0 ? (uint32_t)v : kNone;
 }
 
-/* label[v] = min(label[v], labels of same-grey neighbours); the voxel named by
- * the old label is lowered too (hooking), which merges long chains quickly. */
-__global__ void __launch_bounds__(kThreads) propagate(const int32_t *grey, shape s, uint32_t *label, int *changed)
+/* An input of a packed labelling: its shape and its first voxel in the
+ * concatenation of the inputs. */
+struct item_shape {
+    shape s;
+    int64_t first;
+};
+
+/* label[v] = min(label[v], labels of same-grey neighbours in v's input); the
+ * voxel named by the old label is lowered too (hooking), which merges long
+ * chains quickly. v runs over the n voxels of all inputs; a binary search on
+ * the inputs' first voxels finds v's input. */
+__global__ void __launch_bounds__(kThreads)
+    propagate(const int32_t *grey, const item_shape *items, int n_items, int64_t n, uint32_t *label, int *changed)
 {
-    const int64_t nxy = s.dim[0] * s.dim[1];
-    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < s.n; v += (int64_t)gridDim.x * blockDim.x) {
+    for (int64_t v = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (int64_t)gridDim.x * blockDim.x) {
         const int32_t g = grey[v];
         if (g <= 0)
             continue;
-        const int64_t c[3] = {v % s.dim[0], (v / s.dim[0]) % s.dim[1], v / nxy};
+        int lo = 0, hi = n_items - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (items[mid].first <= v)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        const shape &s = items[lo].s;
+        const int64_t base = items[lo].first, local = v - base, nxy = s.dim[0] * s.dim[1];
+        const int64_t c[3] = {local % s.dim[0], (local / s.dim[0]) % s.dim[1], local / nxy};
         const uint32_t own = label[v];
         uint32_t m = own;
         for (int64_t dz = -s.reach[2]; dz <= s.reach[2]; dz++)
@@ -70,7 +92,7 @@ __global__ void __launch_bounds__(kThreads) propagate(const int32_t *grey, shape
                     int64_t x = c[0] + dx, y = c[1] + dy, z = c[2] + dz;
                     if (x < 0 || y < 0 || z < 0 || x >= s.dim[0] || y >= s.dim[1] || z >= s.dim[2])
                         continue;
-                    const int64_t w = x + s.dim[0] * y + nxy * z;
+                    const int64_t w = base + x + s.dim[0] * y + nxy * z;
                     const uint32_t lw = label[w]; /* may be lowered meanwhile: still a voxel of w's zone */
                     if (grey[w] == g && lw < m)
                         m = lw;
@@ -203,17 +225,19 @@ shape make_shape(const int64_t dim[3], int linkage, int in_plane)
     return s;
 }
 
-/* Labels converged: every ROI voxel holds its zone's smallest voxel index. */
-cudaError_t converge_labels(const int32_t *grey, const shape &s, uint32_t *label, int *changed)
+/* Labels converged: every ROI voxel of the n voxels of the inputs holds its
+ * zone's smallest voxel index. */
+cudaError_t converge_labels(const int32_t *grey, const item_shape *items, int n_items, int64_t n, uint32_t *label,
+                            int *changed)
 {
-    const unsigned blocks = grid_for(s.n);
-    KLAUNCH(blocks, kThreads, 0, 0, init_labels)(grey, s.n, label);
+    const unsigned blocks = grid_for(n);
+    KLAUNCH(blocks, kThreads, 0, 0, init_labels)(grey, n, label);
     cudaError_t err = cudaGetLastError();
     for (int more = 1; err == cudaSuccess && more;) {
         err = cudaMemset(changed, 0, sizeof *changed);
         if (err == cudaSuccess) {
-            KLAUNCH(blocks, kThreads, 0, 0, propagate)(grey, s, label, changed);
-            KLAUNCH(blocks, kThreads, 0, 0, jump)(s.n, label);
+            KLAUNCH(blocks, kThreads, 0, 0, propagate)(grey, items, n_items, n, label, changed);
+            KLAUNCH(blocks, kThreads, 0, 0, jump)(n, label);
             err = cudaGetLastError();
         }
         if (err == cudaSuccess)
@@ -249,6 +273,7 @@ cudaError_t number_zones(const uint32_t *label, int64_t n, uint32_t *tile_buf, u
 
 /* Device buffers of one labelling; all freed by release(). */
 struct label_buffers {
+    item_shape *items = nullptr;
     int32_t *grey = nullptr, *dist = nullptr;
     uint32_t *label = nullptr, *number = nullptr, *tiles = nullptr;
     int *changed = nullptr;
@@ -256,6 +281,7 @@ struct label_buffers {
 
     void release()
     {
+        rdx_dev_free(items);
         rdx_dev_free(grey);
         rdx_dev_free(dist);
         rdx_dev_free(label);
@@ -269,8 +295,12 @@ struct label_buffers {
     }
 };
 
-/* The device zone table t (n_zones entries) as host rows in *out (malloc'd). */
-cudaError_t copy_zones(const zone_table &t, uint32_t n_zones, int with_dist, rdx_cuda_zone **out)
+/* The device zone table t (n_zones entries, in raster order of the first
+ * voxels over all inputs) as host rows: zones[k] (malloc'd), n_zones[k] the
+ * zones of input k, first voxels counted within it; offset[k] receives the
+ * zones before input k. */
+cudaError_t copy_zones(const zone_table &t, uint32_t n_zones, int with_dist, const std::vector<item_shape> &items,
+                       rdx_cuda_zone **zones, size_t *count, std::vector<uint32_t> &offset)
 {
     const size_t k = n_zones;
     std::vector<uint32_t> size(k), first(k);
@@ -282,15 +312,21 @@ cudaError_t copy_zones(const zone_table &t, uint32_t n_zones, int with_dist, rdx
         err = cudaMemcpy(grey.data(), t.grey, k * sizeof(int32_t), cudaMemcpyDeviceToHost);
     if (err == cudaSuccess && with_dist)
         err = cudaMemcpy(min_dist.data(), t.min_dist, k * sizeof(int32_t), cudaMemcpyDeviceToHost);
-    if (err != cudaSuccess)
-        return err;
-    rdx_cuda_zone *z = (rdx_cuda_zone *)malloc((k ? k : 1) * sizeof *z);
-    if (!z)
-        return cudaErrorMemoryAllocation;
-    for (size_t i = 0; i < k; i++)
-        z[i] = rdx_cuda_zone{first[i], grey[i], size[i], min_dist[i]};
-    *out = z;
-    return cudaSuccess;
+    for (size_t i = 0, z = 0; err == cudaSuccess && i < items.size(); i++) {
+        const uint64_t lo = (uint64_t)items[i].first, hi = lo + (uint64_t)items[i].s.n;
+        size_t e = z;
+        while (e < k && first[e] < hi)
+            e++;
+        offset[i] = (uint32_t)z;
+        zones[i] = (rdx_cuda_zone *)malloc((e - z ? e - z : 1) * sizeof **zones);
+        if (!zones[i])
+            return cudaErrorMemoryAllocation;
+        for (size_t j = z; j < e; j++)
+            zones[i][j - z] = rdx_cuda_zone{(uint32_t)(first[j] - lo), grey[j], size[j], min_dist[j]};
+        count[i] = e - z;
+        z = e;
+    }
+    return err;
 }
 
 template <class T> cudaError_t device_copy(T **dst, const T *src, int64_t n)
@@ -309,32 +345,52 @@ int valid_dim(const int64_t dim[3])
 
 } // namespace
 
-int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, int in_plane, const int32_t *dist,
-                         uint32_t *label, rdx_cuda_zone **zones, size_t *n_zones)
+int rdx_cuda_zones_label_packed(const rdx_cuda_zones_input *in, size_t n, int linkage, uint32_t *label,
+                                rdx_cuda_zone **zones, size_t *n_zones)
 {
-    if (!valid_dim(dim) || !grey || linkage < 1 || !zones || !n_zones)
+    if (!in || n < 1 || n > INT32_MAX || linkage < 1 || !zones || !n_zones)
         return cudaErrorInvalidValue;
-    *zones = nullptr;
-    *n_zones = 0;
-    const shape s = make_shape(dim, linkage, in_plane);
-    const int64_t tiles = (s.n + kThreads - 1) / kThreads;
+    std::vector<item_shape> items(n);
+    int64_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        zones[k] = nullptr;
+        n_zones[k] = 0;
+        if (!valid_dim(in[k].dim) || !in[k].grey || (in[k].dist == nullptr) != (in[0].dist == nullptr))
+            return cudaErrorInvalidValue;
+        items[k] = item_shape{make_shape(in[k].dim, linkage, in[k].in_plane), total};
+        total += items[k].s.n;
+        if (total >= (int64_t)UINT32_MAX) /* labels are 32-bit voxel indices; kNone is reserved */
+            return cudaErrorInvalidValue;
+    }
+    const int with_dist = in[0].dist != nullptr;
+    const int64_t tiles = (total + kThreads - 1) / kThreads;
     label_buffers b;
     uint32_t nz = 0;
-    cudaError_t err = device_copy(&b.grey, grey, s.n);
-    if (err == cudaSuccess && dist)
-        err = device_copy(&b.dist, dist, s.n);
+    cudaError_t err = rdx_dev_malloc(&b.grey, (size_t)total * sizeof(int32_t));
+    if (err == cudaSuccess && with_dist)
+        err = rdx_dev_malloc(&b.dist, (size_t)total * sizeof(int32_t));
+    for (size_t k = 0; k < n && err == cudaSuccess; k++) {
+        const size_t at = (size_t)items[k].first, nv = (size_t)items[k].s.n;
+        err = cudaMemcpyAsync(b.grey + at, in[k].grey, nv * sizeof(int32_t), cudaMemcpyHostToDevice,
+                              cudaStreamPerThread);
+        if (err == cudaSuccess && with_dist)
+            err = cudaMemcpyAsync(b.dist + at, in[k].dist, nv * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                  cudaStreamPerThread);
+    }
     if (err == cudaSuccess)
-        err = rdx_dev_malloc(&b.label, (size_t)s.n * sizeof(uint32_t));
+        err = device_copy(&b.items, items.data(), (int64_t)n);
     if (err == cudaSuccess)
-        err = rdx_dev_malloc(&b.number, (size_t)s.n * sizeof(uint32_t));
+        err = rdx_dev_malloc(&b.label, (size_t)total * sizeof(uint32_t));
+    if (err == cudaSuccess)
+        err = rdx_dev_malloc(&b.number, (size_t)total * sizeof(uint32_t));
     if (err == cudaSuccess)
         err = rdx_dev_malloc(&b.tiles, (size_t)tiles * sizeof(uint32_t));
     if (err == cudaSuccess)
         err = rdx_dev_malloc(&b.changed, sizeof(int));
     if (err == cudaSuccess)
-        err = converge_labels(b.grey, s, b.label, b.changed);
+        err = converge_labels(b.grey, b.items, (int)n, total, b.label, b.changed);
     if (err == cudaSuccess)
-        err = number_zones(b.label, s.n, b.tiles, b.number, &nz);
+        err = number_zones(b.label, total, b.tiles, b.number, &nz);
     const size_t zk = nz ? nz : 1;
     if (err == cudaSuccess)
         err = rdx_dev_malloc(&b.t.size, zk * sizeof(uint32_t));
@@ -349,17 +405,34 @@ int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage,
     if (err == cudaSuccess)
         err = cudaMemset(b.t.min_dist, 0x7F, zk * sizeof(int32_t)); /* 0x7F7F7F7F: above every distance */
     if (err == cudaSuccess) {
-        KLAUNCH(grid_for(s.n), kThreads, 0, 0, finish_zones)(b.grey, b.dist, b.label, s.n, b.number, b.t);
+        KLAUNCH(grid_for(total), kThreads, 0, 0, finish_zones)(b.grey, b.dist, b.label, total, b.number, b.t);
         err = cudaGetLastError();
     }
+    std::vector<uint32_t> offset(n, 0);
+    if (err == cudaSuccess)
+        err = copy_zones(b.t, nz, with_dist, items, zones, n_zones, offset);
     if (err == cudaSuccess && label)
-        err = cudaMemcpy(label, b.number, (size_t)s.n * sizeof(uint32_t), cudaMemcpyDeviceToHost);
-    if (err == cudaSuccess)
-        err = copy_zones(b.t, nz, dist != nullptr, zones);
-    if (err == cudaSuccess)
-        *n_zones = nz;
+        err = cudaMemcpy(label, b.number, (size_t)total * sizeof(uint32_t), cudaMemcpyDeviceToHost);
+    for (size_t k = 0; err == cudaSuccess && label && k < n; k++) /* numbers within each input, from 1 */
+        for (int64_t v = items[k].first; v < items[k].first + items[k].s.n; v++)
+            label[v] -= label[v] ? offset[k] : 0;
+    if (err != cudaSuccess)
+        for (size_t k = 0; k < n; k++) {
+            free(zones[k]);
+            zones[k] = nullptr;
+            n_zones[k] = 0;
+        }
     b.release();
     return (int)err;
+}
+
+int rdx_cuda_zones_label(const int64_t dim[3], const int32_t *grey, int linkage, int in_plane, const int32_t *dist,
+                         uint32_t *label, rdx_cuda_zone **zones, size_t *n_zones)
+{
+    if (!dim)
+        return cudaErrorInvalidValue;
+    const rdx_cuda_zones_input in = {{dim[0], dim[1], dim[2]}, grey, dist, in_plane};
+    return rdx_cuda_zones_label_packed(&in, 1, linkage, label, zones, n_zones);
 }
 
 int rdx_cuda_zones_border_distance(const int64_t dim[3], const uint8_t *mask, int in_plane, int32_t *dist)
