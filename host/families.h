@@ -86,13 +86,18 @@ rdx_status rdx_family_glcm(const rdx_texture_input *in, const rdx_texture *t, do
 rdx_status rdx_family_glrlm(const rdx_texture_input *in, const rdx_texture *t, double *values, rdx_error *err);
 /* A family of n cases: in[k] into values[k] with texture settings t, st[k]
  * and err[k] case k's outcome. The cases on a CUDA device have their
- * matrices counted in shared kernel launches, several cases' boxes in each
- * (GLCM, GLRLM, NGTDM, NGLDM): the same values as one case at a time. */
+ * matrices counted (GLCM, GLRLM, NGTDM, NGLDM), or their zones labelled
+ * (GLSZM, GLDZM), in shared kernel launches, several cases' boxes in each:
+ * the same values as one case at a time. */
 typedef void (*rdx_family_cases_fn)(const rdx_texture_input *const *in, size_t n, const rdx_texture *t,
                                     double *const *values, rdx_status *st, rdx_error *err);
 void rdx_family_glcm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
                            rdx_status *st, rdx_error *err);
 void rdx_family_glrlm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err);
+void rdx_family_glszm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err);
+void rdx_family_gldzm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
                             rdx_status *st, rdx_error *err);
 void rdx_family_ngtdm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
                             rdx_status *st, rdx_error *err);

@@ -19,3 +19,9 @@ rdx_status rdx_family_gldzm(const rdx_texture_input *in, const rdx_texture *t, d
 {
     return rdx_zone_family(in, t, 1, dzm_ids, values, err);
 }
+
+void rdx_family_gldzm_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, double *const *values,
+                            rdx_status *st, rdx_error *err)
+{
+    rdx_zone_cases(in, n, t, 1, dzm_ids, values, st, err);
+}

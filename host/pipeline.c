@@ -570,16 +570,19 @@ static rdx_status prepare(work_set *w, const rdx_settings *s, rdx_device device,
     return RDX_OK;
 }
 
-/* The families whose matrices several cases can count in shared kernel launches. */
+/* The families whose matrices (or zones) several cases can count in shared kernel launches. */
 static const struct {
     unsigned flag;
     rdx_family_cases_fn fn;
 } packed[] = {{RDX_FAMILY_GLCM, rdx_family_glcm_cases},
               {RDX_FAMILY_GLRLM, rdx_family_glrlm_cases},
+              {RDX_FAMILY_GLSZM, rdx_family_glszm_cases},
+              {RDX_FAMILY_GLDZM, rdx_family_gldzm_cases},
               {RDX_FAMILY_NGTDM, rdx_family_ngtdm_cases},
               {RDX_FAMILY_NGLDM, rdx_family_ngldm_cases}};
 #define N_PACKED (sizeof packed / sizeof *packed)
-#define PACKED_FAMILIES (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
+#define PACKED_FAMILIES \
+    (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM | RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
 
 static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
 {

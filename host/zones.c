@@ -635,44 +635,79 @@ static int zone_table_matrix(const rdx_cuda_zone *z, size_t n, int use_distance,
     return bad;
 }
 
-/* The zones of the box labelled by the kernels (kernels.h), with the distance
- * map of the morphological mask when use_distance; in_plane 1 gives the 2D
- * zones of every slice, 0 the 3D zones. *z is the caller's to free. */
-static rdx_status device_zones(const rdx_texture_input *in, int linkage, int use_distance, int in_plane,
-                               rdx_cuda_zone **z, size_t *n, rdx_error *err)
+/* A case's zone tables from the kernels: index 1 the 2D zones of every
+ * slice, index 0 the 3D zones (NULL when not labelled); owned here. */
+typedef struct {
+    rdx_cuda_zone *z[2];
+    size_t n[2];
+} zone_tables;
+
+/* The zone tables of the cases on the device, for rdx_cases_together. */
+typedef struct {
+    const rdx_texture_input *const *in;
+    int linkage, use_distance;
+    unsigned aggregations;
+    zone_tables *t; /* per case */
+} zone_device;
+
+/* The zone labellings the aggregations need (2D, then 3D) of the cases
+ * which[0..m), all in one packed labelling, with the distance maps of the
+ * morphological masks (one kernel call per map) when use_distance. The
+ * tables are stored only when every step succeeded. */
+static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, rdx_error *err)
 {
-    const size_t nv = (size_t)in->dim[0] * (size_t)in->dim[1] * (size_t)in->dim[2];
-    const char *fam = family_name(use_distance);
-    int32_t *dist = NULL;
+    const zone_device *d = arg;
+    const char *fam = family_name(d->use_distance);
+    rdx_cuda_zones_input *in = calloc(2 * m, sizeof *in);
+    int32_t **dist = calloc(2 * m, sizeof *dist);
+    rdx_cuda_zone **z = calloc(2 * m, sizeof *z);
+    size_t *nz = calloc(2 * m, sizeof *nz), ni = 0;
     int code = 0;
-    *z = NULL;
-    *n = 0;
-    if (use_distance) {
-        dist = malloc(nv * sizeof *dist);
-        if (!dist)
-            return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the distance map of a %zu-voxel ROI box",
-                                 fam, nv);
-        code = rdx_cuda_zones_border_distance(in->dim, in->morph, in_plane, dist);
+    rdx_status st = in && dist && z && nz ? RDX_OK : rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory", fam);
+    for (size_t i = 0; !st && !code && i < m; i++)
+        for (int in_plane = 1; !st && !code && in_plane >= 0; in_plane--) {
+            const rdx_texture_input *c = d->in[which[i]];
+            if (!(d->aggregations & (in_plane ? RDX_AGG_2D : RDX_AGG_3D)))
+                continue;
+            const size_t nv = (size_t)c->dim[0] * (size_t)c->dim[1] * (size_t)c->dim[2];
+            if (d->use_distance && !(dist[ni] = malloc(nv * sizeof **dist)))
+                st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the distance map of a %zu-voxel ROI box",
+                                   fam, nv);
+            else if (d->use_distance)
+                code = rdx_cuda_zones_border_distance(c->dim, c->morph, in_plane, dist[ni]);
+            in[ni] = (rdx_cuda_zones_input){{c->dim[0], c->dim[1], c->dim[2]}, c->grey, dist[ni], in_plane};
+            ni++;
+        }
+    if (!st && !code && ni)
+        code = rdx_cuda_zones_label_packed(in, ni, d->linkage, NULL, z, nz);
+    if (!st && code)
+        st = rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA zone labelling: %s", fam, rdx_cuda_error_string(code));
+    for (size_t i = 0, j = 0; !st && i < m; i++)
+        for (int in_plane = 1; in_plane >= 0; in_plane--)
+            if (d->aggregations & (in_plane ? RDX_AGG_2D : RDX_AGG_3D)) {
+                d->t[which[i]].z[in_plane] = z[j];
+                d->t[which[i]].n[in_plane] = nz[j];
+                z[j++] = NULL;
+            }
+    for (size_t j = 0; j < ni; j++) {
+        free(dist[j]);
+        free(z ? z[j] : NULL);
     }
-    if (!code)
-        code = rdx_cuda_zones_label(in->dim, in->grey, linkage, in_plane, dist, NULL, z, n);
+    free(in);
     free(dist);
-    if (code)
-        return rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA zone labelling: %s", fam,
-                             rdx_cuda_error_string(code));
-    return RDX_OK;
+    free(z);
+    free(nz);
+    return st;
 }
 
-/* The 2D aggregations' slice results from the device's zones: a zone's slice
- * is that of its first voxel, and zones come in slice order. */
-static rdx_status device_slices(const rdx_texture_input *in, int linkage, int use_distance,
+/* The 2D aggregations' slice results from the device's zones z[0..n): a
+ * zone's slice is that of its first voxel, and zones come in slice order. */
+static rdx_status device_slices(const rdx_texture_input *in, const rdx_cuda_zone *z, size_t n, int use_distance,
                                 double (*f)[RDX_ZF_COUNT], uint8_t *has, count_hash *merged, int64_t *merged_nv,
                                 rdx_error *err)
 {
     const uint32_t nxy = (uint32_t)(in->dim[0] * in->dim[1]);
-    rdx_cuda_zone *z;
-    size_t n;
-    rdx_status st = device_zones(in, linkage, use_distance, 1, &z, &n, err);
+    rdx_status st = RDX_OK;
     size_t a = 0; /* first zone of the slice */
     while (!st && a < n) {
         const uint32_t slice = z[a].first / nxy;
@@ -687,13 +722,12 @@ static rdx_status device_slices(const rdx_texture_input *in, int linkage, int us
         rdx_zone_matrix_free(&m);
         a = b;
     }
-    free(z);
     return st;
 }
 
 /* 2D: features per slice averaged (in slice order) over the slices with ROI
  * voxels; 2.5D: features of the sum of the slice matrices. */
-static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_distance,
+static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_distance, const zone_tables *dev,
                            const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
 {
     const int64_t nz = in->dim[2];
@@ -706,8 +740,8 @@ static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_dis
     rdx_status st = RDX_OK;
     if (hash_init(&merged, 8) || !f || !has || !sst)
         st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %lld slices", fam, (long long)nz);
-    else if (in->device == RDX_DEVICE_CUDA)
-        st = device_slices(in, linkage, use_distance, f, has, &merged, &merged_nv, err);
+    else if (dev)
+        st = device_slices(in, dev->z[1], dev->n[1], use_distance, f, has, &merged, &merged_nv, err);
     else {
 #pragma omp parallel for schedule(dynamic)
         for (int64_t z = 0; z < nz; z++)
@@ -745,20 +779,6 @@ static rdx_status zones_2d(const rdx_texture_input *in, int linkage, int use_dis
     return st;
 }
 
-/* The 3D zone matrix of the box from the kernels. */
-static rdx_status device_matrix_3d(const rdx_texture_input *in, int linkage, int use_distance, rdx_zone_matrix *m,
-                                   rdx_error *err)
-{
-    rdx_cuda_zone *z;
-    size_t n;
-    rdx_status st = device_zones(in, linkage, use_distance, 0, &z, &n, err);
-    if (!st && zone_table_matrix(z, n, use_distance, m))
-        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone matrix of %zu zones",
-                           family_name(use_distance), n);
-    free(z);
-    return st;
-}
-
 /* The 3D zone matrix of the box on the CPU: distances in 3D for the GLDZM. */
 static rdx_status host_matrix_3d(const rdx_texture_input *in, int linkage, int use_distance, rdx_zone_matrix *m,
                                  rdx_error *err)
@@ -779,13 +799,17 @@ static rdx_status host_matrix_3d(const rdx_texture_input *in, int linkage, int u
     return st;
 }
 
-/* 3D: one labelling of the box. */
-static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_distance,
+/* 3D: one labelling of the box (dev: the kernels' zones, else the CPU's). */
+static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_distance, const zone_tables *dev,
                            const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
 {
     rdx_zone_matrix m = {0};
-    rdx_status st = in->device == RDX_DEVICE_CUDA ? device_matrix_3d(in, linkage, use_distance, &m, err)
-                                                  : host_matrix_3d(in, linkage, use_distance, &m, err);
+    rdx_status st = RDX_OK;
+    if (!dev)
+        st = host_matrix_3d(in, linkage, use_distance, &m, err);
+    else if (zone_table_matrix(dev->z[0], dev->n[0], use_distance, &m))
+        st = rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for the zone matrix of %zu zones",
+                           family_name(use_distance), dev->n[0]);
     if (!st && !m.n)
         st = rdx_error_set(err, RDX_E_EMPTY_ROI, "%s: no voxel in the intensity mask",
                            family_name(use_distance));
@@ -795,14 +819,40 @@ static rdx_status zones_3d(const rdx_texture_input *in, int linkage, int use_dis
     return st;
 }
 
+void rdx_zone_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, int use_distance,
+                    const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *const *values, rdx_status *st,
+                    rdx_error *err)
+{
+    const int linkage = t->zone_linkage < 1 ? 1 : t->zone_linkage;
+    zone_tables *tab = calloc(n ? n : 1, sizeof *tab);
+    size_t *which = calloc(n ? n : 1, sizeof *which), m = 0;
+    for (size_t k = 0; k < n; k++) {
+        st[k] = tab && which ? RDX_OK
+                             : rdx_error_set(&err[k], RDX_E_NOMEM, "%s: out of memory", family_name(use_distance));
+        if (!st[k] && in[k]->device == RDX_DEVICE_CUDA)
+            which[m++] = k;
+    }
+    zone_device d = {in, linkage, use_distance, t->aggregations, tab};
+    rdx_cases_together(zone_device_tables, &d, which, m, st, err);
+    for (size_t k = 0; k < n; k++) {
+        const zone_tables *dev = tab && in[k]->device == RDX_DEVICE_CUDA ? &tab[k] : NULL;
+        if (!st[k] && (t->aggregations & RDX_AGG_2D))
+            st[k] = zones_2d(in[k], linkage, use_distance, dev, ids, values[k], &err[k]);
+        if (!st[k] && (t->aggregations & RDX_AGG_3D))
+            st[k] = zones_3d(in[k], linkage, use_distance, dev, ids, values[k], &err[k]);
+        if (tab) {
+            free(tab[k].z[0]);
+            free(tab[k].z[1]);
+        }
+    }
+    free(tab);
+    free(which);
+}
+
 rdx_status rdx_zone_family(const rdx_texture_input *in, const rdx_texture *t, int use_distance,
                            const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err)
 {
-    int linkage = t->zone_linkage < 1 ? 1 : t->zone_linkage;
-    rdx_status st = RDX_OK;
-    if (t->aggregations & RDX_AGG_2D)
-        st = zones_2d(in, linkage, use_distance, ids, values, err);
-    if (!st && (t->aggregations & RDX_AGG_3D))
-        st = zones_3d(in, linkage, use_distance, ids, values, err);
+    rdx_status st;
+    rdx_zone_cases(&in, 1, t, use_distance, ids, &values, &st, err);
     return st;
 }

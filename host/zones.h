@@ -102,4 +102,11 @@ enum { RDX_ZAGG_2D, RDX_ZAGG_2_5D, RDX_ZAGG_3D, RDX_ZAGG_COUNT };
 rdx_status rdx_zone_family(const rdx_texture_input *in, const rdx_texture *t, int use_distance,
                            const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *values, rdx_error *err);
 
+/* The same for n cases: in[k] into values[k], st[k] and err[k] its outcome.
+ * The zones of the cases on a CUDA device, 2D and 3D, are labelled in one
+ * packed labelling for all of them. */
+void rdx_zone_cases(const rdx_texture_input *const *in, size_t n, const rdx_texture *t, int use_distance,
+                    const int ids[RDX_ZF_COUNT][RDX_ZAGG_COUNT], double *const *values, rdx_status *st,
+                    rdx_error *err);
+
 #endif
