@@ -133,8 +133,9 @@ static int parse_args(int argc, char **argv, extract_args *a)
             }
         }
         else if (!strcmp(o, "--pack")) {
-            a->pack = (int)strtol(v, &end, 10);
-            if (*end || end == v || a->pack < 1 || a->pack > 4096) {
+            long pack = strtol(v, &end, 10);
+            a->pack = pack >= 1 && pack <= 4096 ? (int)pack : 0;
+            if (*end || end == v || !a->pack) {
                 fprintf(stderr, "rdx extract: --pack expects a number of cases from 1 to 4096, got '%s'\n", v);
                 return -1;
             }
@@ -325,6 +326,16 @@ static rdx_status read_mask(case_run *r, const rdx_case_spec *c, const rdx_grid 
  * succeeds; they are also kept when keep_image is set (the next case of the
  * group shares the image); otherwise the pipeline takes them over (lower
  * peak memory). */
+/* Whether a device failure st of case c goes to the CPU (--device auto on a
+ * CUDA device), which is said on stderr. */
+static int fall_back(const case_run *r, const rdx_case_spec *c, rdx_status st, const rdx_error *err)
+{
+    if (st != RDX_E_DEVICE || r->requested != RDX_DEVICE_AUTO || r->device != RDX_DEVICE_CUDA)
+        return 0;
+    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id, err->msg);
+    return 1;
+}
+
 static rdx_status compute_case(const case_run *r, const rdx_case_spec *c, rdx_image *img, rdx_mask *mask,
                                int keep_image, double *values, rdx_error *err)
 {
@@ -332,9 +343,8 @@ static rdx_status compute_case(const case_run *r, const rdx_case_spec *c, rdx_im
     if (!retry && !keep_image)
         return rdx_extract_case_take(img, mask, r->s, r->device, c->image, values, err);
     rdx_status st = rdx_extract_case(img, mask, r->s, r->device, c->image, values, err);
-    if (st != RDX_E_DEVICE || !retry)
+    if (!fall_back(r, c, st, err))
         return st;
-    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id, err->msg);
     return keep_image ? rdx_extract_case(img, mask, r->s, RDX_DEVICE_CPU, c->image, values, err)
                       : rdx_extract_case_take(img, mask, r->s, RDX_DEVICE_CPU, c->image, values, err);
 }
@@ -400,7 +410,6 @@ static void pending_init(pending *p, size_t cap)
 static void retry_on_cpu(case_run *r, size_t i, case_result *out)
 {
     const rdx_case_spec *c = r->todo[i];
-    fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id, out->err.msg);
     rdx_image img;
     rdx_mask mask;
     memset(&img, 0, sizeof img);
@@ -420,6 +429,15 @@ static void finish_pending(case_run *r, pending *p)
 {
     if (!p->n)
         return;
+    pthread_mutex_lock(&r->lock);
+    int stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    if (stop) { /* the output failed: the cases in flight are dropped */
+        for (size_t k = 0; k < p->n; k++)
+            rdx_prepared_case_free(p->pc[k]);
+        p->n = 0;
+        return;
+    }
     double t0 = now_seconds();
     rdx_cases_finish(p->pc, p->n, p->st, p->err);
     double share = (now_seconds() - t0) / (double)p->n;
@@ -428,7 +446,7 @@ static void finish_pending(case_run *r, pending *p)
         double t1 = now_seconds();
         out->st = p->st[k];
         out->err = p->err[k];
-        if (out->st == RDX_E_DEVICE && r->requested == RDX_DEVICE_AUTO)
+        if (fall_back(r, r->todo[p->idx[k]], out->st, &out->err))
             retry_on_cpu(r, p->idx[k], out);
         out->case_s = p->t[k] + share + (now_seconds() - t1);
         mark_done(r, out);
@@ -444,9 +462,7 @@ static int prepare_case(case_run *r, size_t i, const rdx_image *img, const rdx_m
     const rdx_case_spec *c = r->todo[i];
     rdx_prepared_case *pc;
     out->st = rdx_case_prepare(img, mask, r->s, r->device, c->image, out->values, &pc, &out->err);
-    if (out->st == RDX_E_DEVICE && r->requested == RDX_DEVICE_AUTO) {
-        fprintf(stderr, "rdx extract: case %s: %s; computing it on the CPU (--device auto)\n", c->case_id,
-                out->err.msg);
+    if (fall_back(r, c, out->st, &out->err)) {
         out->st = rdx_extract_case(img, mask, r->s, RDX_DEVICE_CPU, c->image, out->values, &out->err);
         return 0;
     }
@@ -469,7 +485,14 @@ static void run_group(case_run *r, const case_group *g, pending *p)
     rdx_status img_st = RDX_OK;
     rdx_error img_err = {0};
     const size_t end = g->first + g->count;
-    for (size_t i = g->first; i < end && wait_for_slot(r, i); i++) {
+    for (size_t i = g->first; i < end; i++) {
+        /* Cases done meanwhile (failures) move i on while the pending ones
+         * hold the writer: finish them before i is a pack beyond the
+         * oldest, or the wait for i's slot would wait for them. */
+        if (p->n && i >= p->idx[0] + r->pack)
+            finish_pending(r, p);
+        if (!wait_for_slot(r, i))
+            break;
         const rdx_case_spec *c = r->todo[i];
         case_result *out = &r->res[i % r->window];
         double t0 = now_seconds();
@@ -527,9 +550,9 @@ static void *case_worker(void *arg)
 }
 
 /* The groups of r->todo: consecutive cases with the same image path, then
- * with a pack, consecutive groups joined up to pack cases (a larger group
+ * with a pack, consecutive groups joined up to join cases (a larger group
  * stays whole). */
-static rdx_status make_groups(case_run *r, rdx_error *err)
+static rdx_status make_groups(case_run *r, size_t join, rdx_error *err)
 {
     r->groups = malloc((r->n ? r->n : 1) * sizeof *r->groups);
     if (!r->groups)
@@ -544,7 +567,7 @@ static rdx_status make_groups(case_run *r, rdx_error *err)
     }
     size_t m = 0;
     for (size_t k = 0; r->pack > 1 && k < r->n_groups; k++) {
-        if (m && r->groups[m - 1].count + r->groups[k].count <= r->pack)
+        if (m && r->groups[m - 1].count + r->groups[k].count <= join)
             r->groups[m - 1].count += r->groups[k].count;
         else
             r->groups[m++] = r->groups[k];
@@ -651,7 +674,10 @@ int rdx_cli_extract(int argc, char **argv)
     }
     int threads = omp_get_max_threads(), jobs = a.jobs ? a.jobs : threads >= 2 ? 2 : 1;
     run.pack = device == RDX_DEVICE_CUDA ? (size_t)(a.pack ? a.pack : 16) : 1;
-    st = run.todo ? make_groups(&run, &err) : rdx_error_set(&err, RDX_E_NOMEM, "out of memory");
+    /* Joined groups of at most n / jobs cases, so that every job gets some. */
+    size_t join = jobs > 0 ? (run.n + (size_t)jobs - 1) / (size_t)jobs : run.n;
+    join = join < run.pack ? join : run.pack;
+    st = run.todo ? make_groups(&run, join, &err) : rdx_error_set(&err, RDX_E_NOMEM, "out of memory");
     jobs = (size_t)jobs > run.n_groups ? (int)run.n_groups : jobs;
     run.threads_each = jobs > 0 && threads / jobs > 1 ? threads / jobs : 1;
     run.window = 2 * (size_t)(jobs > 0 ? jobs : 1) * run.pack; /* a worker holds up to pack unfinished cases */

@@ -618,13 +618,35 @@ static rdx_status device_launch(const rdx_tex_ctx *const *c, const rdx_tex_famil
     return RDX_OK;
 }
 
-/* Launches for the pieces, each taking as many consecutive pieces as fit in budget counters. */
+/* The end of the launch that starts at piece i: the consecutive pieces whose
+ * counters fit in budget and whose boxes (once per case) in
+ * RDX_TEX_DEVICE_BOX_VOXELS, one piece at least; *counters receives their
+ * counters. */
+static size_t launch_end(const rdx_tex_ctx *const *c, const piece_list *l, size_t i, uint64_t budget,
+                         uint64_t *counters)
+{
+    size_t j = i;
+    uint64_t sum = 0, voxels = 0;
+    for (; j < l->n; j++) {
+        const tex_piece *p = &l->p[j];
+        const int64_t *d = c[p->k]->in->dim;
+        const uint64_t v = j > i && p->k == l->p[j - 1].k ? 0 : (uint64_t)d[0] * (uint64_t)d[1] * (uint64_t)d[2];
+        if (j > i && (sum + p->counters > budget || voxels + v > RDX_TEX_DEVICE_BOX_VOXELS))
+            break;
+        sum += p->counters;
+        voxels += v;
+    }
+    *counters = sum;
+    return j;
+}
+
+/* The launches for the pieces (launch_end), one after another. */
 static rdx_status device_launches(const rdx_tex_ctx *const *c, const rdx_tex_family *fam, const piece_list *l,
                                   uint64_t budget, rdx_counts **pre, rdx_error *err)
 {
-    uint64_t size = 0; /* the largest launch */
-    for (size_t i = 0, sum = 0; i < l->n; i++) {
-        sum = sum + l->p[i].counters > budget ? l->p[i].counters : sum + l->p[i].counters;
+    uint64_t size = 0, sum; /* counters of the largest launch */
+    for (size_t i = 0, j; i < l->n; i = j) {
+        j = launch_end(c, l, i, budget, &sum);
         size = sum > size ? sum : size;
     }
     uint32_t *counts = malloc((size ? size : 1) * sizeof *counts);
@@ -632,13 +654,9 @@ static rdx_status device_launches(const rdx_tex_ctx *const *c, const rdx_tex_fam
         return rdx_error_set(err, RDX_E_NOMEM, "%s: out of memory for %llu device counters", fam->name,
                              (unsigned long long)size);
     rdx_status st = RDX_OK;
-    for (size_t i = 0; i < l->n && !st;) {
-        size_t j = i;
-        uint64_t sum = 0;
-        while (j < l->n && sum + l->p[j].counters <= budget)
-            sum += l->p[j++].counters;
+    for (size_t i = 0, j; i < l->n && !st; i = j) {
+        j = launch_end(c, l, i, budget, &sum);
         st = device_launch(c, fam, l->p + i, j - i, counts, pre, err);
-        i = j;
     }
     free(counts);
     return st;

@@ -110,6 +110,10 @@ void rdx_tex_cases(const rdx_texture_input *const *in, size_t n, const rdx_tex_f
 /* Counters (32-bit) of one kernel call at most: 256 MiB. */
 #define RDX_TEX_DEVICE_BUDGET ((uint64_t)1 << 26)
 
+/* Box voxels (32-bit grey levels) one kernel call uploads at most when it
+ * packs several cases: 64 MiB (a single case's box can be larger). */
+#define RDX_TEX_DEVICE_BOX_VOXELS ((uint64_t)1 << 24)
+
 /* Slot of a matrix in the array of rdx_tex_device_matrices: direction d over
  * the whole box (z < 0), or in-plane direction d in slice z. */
 static inline size_t rdx_tex_slot(int d, int64_t z)
@@ -122,7 +126,8 @@ static inline size_t rdx_tex_slot(int d, int64_t z)
  * of the 13 (3D) or 4 (2D only) directions and, for 2D, those of each slice
  * and in-plane direction. The cases' matrices are cut into pieces of at most
  * budget counters and consecutive pieces, of one case or of several, share a
- * kernel launch of at most budget counters. pre[k] receives RDX_N_DIR_3D +
+ * kernel launch of at most budget counters and RDX_TEX_DEVICE_BOX_VOXELS box
+ * voxels (each box uploaded once). pre[k] receives RDX_N_DIR_3D +
  * RDX_N_DIR_2D * dim[2] matrices at rdx_tex_slot (those not needed empty);
  * free each with rdx_tex_matrices_free. pre[k] is NULL when one dense matrix
  * of case k alone exceeds budget: the CPU counts then (its sparse builder

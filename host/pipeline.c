@@ -584,44 +584,42 @@ static const struct {
 #define PACKED_FAMILIES \
     (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM | RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
 
+/* Box voxels that the cases finished together hold on the device at most
+ * (about 16 bytes each); cases with larger boxes are finished alone. */
+#define PACK_VOXELS ((size_t)1 << 24)
+
+static size_t box_voxels(const rdx_prepared_case *pc)
+{
+    const int64_t *d = pc->box.in.dim;
+    return (size_t)d[0] * (size_t)d[1] * (size_t)d[2];
+}
+
 static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
 {
     return pc && pc->device == RDX_DEVICE_CUDA && pc->has_box && (pc->s->families & PACKED_FAMILIES) &&
-           (!first || pc->s == first->s);
+           box_voxels(pc) <= PACK_VOXELS && (!first || pc->s == first->s);
 }
 
-/* The packed families of the packable cases of pc[0..n) (those with the
- * settings of the first of them), when there are two or more, with their
- * matrices counted in shared kernel launches, one family after another:
- * each such case notes them in its done families, and st[k], err[k]
+/* The packed families of the cases which[0..m) (packable, with the same
+ * settings), their matrices counted in shared kernel launches, one family
+ * after another: each notes them in its done families, and st[k], err[k]
  * receive its first failure. */
-static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
+static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, rdx_status *st, rdx_error *err)
 {
-    const rdx_prepared_case *first = NULL;
-    size_t m = 0;
-    for (size_t k = 0; k < n; k++)
-        if (packable(pc[k], first)) {
-            first = first ? first : pc[k];
-            m++;
-        }
-    if (m < 2)
-        return;
+    const rdx_settings *s = pc[which[0]]->s;
     const rdx_texture_input **in = malloc(m * sizeof *in);
     double **values = malloc(m * sizeof *values);
-    size_t *which = malloc(m * sizeof *which);
     rdx_status *pst = malloc(m * sizeof *pst);
     rdx_error *perr = malloc(m * sizeof *perr);
-    if (in && values && which && pst && perr) { /* else each case computes them alone */
-        for (size_t k = 0, i = 0; k < n; k++)
-            if (packable(pc[k], first)) {
-                in[i] = &pc[k]->box.in;
-                values[i] = pc[k]->values;
-                which[i++] = k;
-            }
+    if (in && values && pst && perr) { /* else each case computes them alone */
+        for (size_t i = 0; i < m; i++) {
+            in[i] = &pc[which[i]]->box.in;
+            values[i] = pc[which[i]]->values;
+        }
         for (size_t f = 0; f < N_PACKED; f++) {
-            if (!(first->s->families & packed[f].flag))
+            if (!(s->families & packed[f].flag))
                 continue;
-            packed[f].fn(in, m, &first->s->texture, values, pst, perr);
+            packed[f].fn(in, m, &s->texture, values, pst, perr);
             for (size_t i = 0; i < m; i++)
                 if (!st[which[i]] && pst[i]) {
                     st[which[i]] = pst[i];
@@ -629,27 +627,63 @@ static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_
                 }
         }
         for (size_t i = 0; i < m; i++)
-            pc[which[i]]->done = first->s->families & PACKED_FAMILIES;
+            pc[which[i]]->done = s->families & PACKED_FAMILIES;
     }
     free(in);
     free(values);
-    free(which);
     free(pst);
     free(perr);
+}
+
+/* The packable cases of pc[0..n) with the settings of the first of them, in
+ * groups of consecutive ones whose boxes total at most PACK_VOXELS; a group
+ * of one is left to compute its families alone. */
+static void finish_packed(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
+{
+    size_t *which = malloc((n ? n : 1) * sizeof *which), m = 0, voxels = 0;
+    const rdx_prepared_case *first = NULL;
+    for (size_t k = 0; which && k < n; k++) {
+        if (!packable(pc[k], first))
+            continue;
+        first = first ? first : pc[k];
+        if (m && voxels + box_voxels(pc[k]) > PACK_VOXELS) { /* the group is full */
+            if (m > 1)
+                finish_group(pc, which, m, st, err);
+            m = voxels = 0;
+        }
+        which[m++] = k;
+        voxels += box_voxels(pc[k]);
+    }
+    if (m > 1)
+        finish_group(pc, which, m, st, err);
+    free(which);
 }
 
 void rdx_cases_finish(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_error *err)
 {
     for (size_t k = 0; k < n; k++)
-        st[k] = RDX_OK;
+        st[k] = pc[k] ? RDX_OK : rdx_error_set(&err[k], RDX_E_INVALID, "no prepared case");
     finish_packed(pc, n, st, err);
     for (size_t k = 0; k < n; k++) {
-        if (!st[k])
-            st[k] = finish_case(pc[k], &err[k]);
+        if (!pc[k])
+            continue;
+        /* The other jobs come before the packed families in job order: their
+         * failure is the one a case finished alone would report. */
+        rdx_error e;
+        rdx_status own = finish_case(pc[k], &e);
+        if (own) {
+            st[k] = own;
+            err[k] = e;
+        }
         named(st[k], pc[k]->image_path, &err[k]);
         prepared_free(pc[k]);
         pc[k] = NULL;
     }
+}
+
+void rdx_prepared_case_free(rdx_prepared_case *pc)
+{
+    prepared_free(pc);
 }
 
 rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s, rdx_device device,

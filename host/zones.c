@@ -650,10 +650,14 @@ typedef struct {
     zone_tables *t; /* per case */
 } zone_device;
 
+/* Voxels of one packed labelling: each holds 16 bytes per voxel on the
+ * device (grey, distance, label, number); a larger input is labelled alone. */
+#define ZONE_PACK_VOXELS ((size_t)1 << 22)
+
 /* The zone labellings the aggregations need (2D, then 3D) of the cases
- * which[0..m), all in one packed labelling, with the distance maps of the
- * morphological masks (one kernel call per map) when use_distance. The
- * tables are stored only when every step succeeded. */
+ * which[0..m), packed into labellings of at most ZONE_PACK_VOXELS, with the
+ * distance maps of the morphological masks (one kernel call per map) when
+ * use_distance. The tables are stored only when every step succeeded. */
 static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, rdx_error *err)
 {
     const zone_device *d = arg;
@@ -678,8 +682,16 @@ static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, r
             in[ni] = (rdx_cuda_zones_input){{c->dim[0], c->dim[1], c->dim[2]}, c->grey, dist[ni], in_plane};
             ni++;
         }
-    if (!st && !code && ni)
-        code = rdx_cuda_zones_label_packed(in, ni, d->linkage, NULL, z, nz);
+    for (size_t i = 0, j; !st && !code && i < ni; i = j) { /* labellings of at most ZONE_PACK_VOXELS (one input at least) */
+        size_t voxels = 0;
+        for (j = i; j < ni; j++) {
+            const size_t v = (size_t)in[j].dim[0] * (size_t)in[j].dim[1] * (size_t)in[j].dim[2];
+            if (j > i && voxels + v > ZONE_PACK_VOXELS)
+                break;
+            voxels += v;
+        }
+        code = rdx_cuda_zones_label_packed(in + i, j - i, d->linkage, NULL, z + i, nz + i);
+    }
     if (!st && code)
         st = rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA zone labelling: %s", fam, rdx_cuda_error_string(code));
     for (size_t i = 0, j = 0; !st && i < m; i++)

@@ -35,7 +35,13 @@
  * (rdx_cuda_device_query sets how much). */
 template <class T> static inline cudaError_t rdx_dev_malloc(T **p, size_t bytes)
 {
-    return cudaMallocAsync(reinterpret_cast<void **>(p), bytes, cudaStreamPerThread);
+    cudaError_t err = cudaMallocAsync(reinterpret_cast<void **>(p), bytes, cudaStreamPerThread);
+    /* The failure is returned here: clear it from the thread's last error, or
+     * the next call's cudaGetLastError() after its launch would report it
+     * (a case failing for the one before it on the same thread). */
+    if (err != cudaSuccess)
+        (void)cudaGetLastError();
+    return err;
 }
 
 static inline cudaError_t rdx_dev_free(void *p)

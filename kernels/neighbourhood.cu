@@ -100,12 +100,14 @@ cudaError_t sizes(const rdx_cuda_nbh_input *in, size_t *voxels, size_t *cells, s
     return cudaSuccess;
 }
 
-/* Copies input in's box and row map to the device at grey and row, and fills its item. */
+/* Copies input in's box and row map to the device at grey and row (not
+ * when NULL), and fills its item. */
 cudaError_t upload(const rdx_cuda_nbh_input &in, size_t voxels, int32_t *grey, int32_t *row, nbh_item *it)
 {
-    cudaError_t err = cudaMemcpyAsync(grey, in.grey, voxels * sizeof *grey, cudaMemcpyHostToDevice,
-                                      cudaStreamPerThread);
-    if (err == cudaSuccess)
+    cudaError_t err = cudaSuccess;
+    if (grey)
+        err = cudaMemcpyAsync(grey, in.grey, voxels * sizeof *grey, cudaMemcpyHostToDevice, cudaStreamPerThread);
+    if (err == cudaSuccess && row)
         err = cudaMemcpyAsync(row, in.row, ((size_t)in.n_grey + 1) * sizeof *row, cudaMemcpyHostToDevice,
                               cudaStreamPerThread);
     it->grey = grey;
@@ -129,6 +131,13 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *
     nbh_item *host = (nbh_item *)calloc(n, sizeof *host);
     if (!host)
         return cudaErrorMemoryAllocation;
+    /* Inputs on the same box (a case's 2D and 3D counts) share one upload:
+     * same[k] is the first input with input k's box. */
+    size_t *same = (size_t *)malloc(n * sizeof *same);
+    if (!same) {
+        free(host);
+        return cudaErrorMemoryAllocation;
+    }
     size_t total = 0, cells_all = 0, grey_all = 0, rows_all = 0;
     cudaError_t err = cudaSuccess;
     for (size_t k = 0; k < n && err == cudaSuccess; k++) {
@@ -139,11 +148,19 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *
         host[k].base = cells_all;
         total += cells ? voxels : 0; /* no grey level present: no thread (the search skips it) */
         cells_all += cells * mats;
-        grey_all += voxels;
-        rows_all += (size_t)in[k].n_grey + 1;
+        same[k] = k;
+        for (size_t q = 0; q < k && same[k] == k; q++)
+            if (in[q].grey == in[k].grey && in[q].row == in[k].row && in[q].n_grey == in[k].n_grey &&
+                in[q].dim[0] == in[k].dim[0] && in[q].dim[1] == in[k].dim[1] && in[q].dim[2] == in[k].dim[2])
+                same[k] = q;
+        if (same[k] == k) {
+            grey_all += voxels;
+            rows_all += (size_t)in[k].n_grey + 1;
+        }
     }
     if (err != cudaSuccess || total == 0) {
         free(host);
+        free(same);
         if (err == cudaSuccess)
             memset(m, 0, cells_all * sizeof *m);
         return (int)err;
@@ -160,10 +177,17 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *
         err = rdx_dev_malloc(&ditems, n * sizeof *ditems);
     for (size_t k = 0, g = 0, r = 0; k < n && err == cudaSuccess; k++) {
         const size_t voxels = (size_t)in[k].dim[0] * (size_t)in[k].dim[1] * (size_t)in[k].dim[2];
-        err = upload(in[k], voxels, dgrey + g, drow + r, &host[k]);
+        const int own = same[k] == k; /* else the box is there: the input takes its pointers */
+        err = upload(in[k], voxels, own ? dgrey + g : nullptr, own ? drow + r : nullptr, &host[k]);
+        if (!own) {
+            host[k].grey = host[same[k]].grey;
+            host[k].row = host[same[k]].row;
+            continue;
+        }
         g += voxels;
         r += (size_t)in[k].n_grey + 1;
     }
+    free(same);
     if (err == cudaSuccess)
         err = cudaMemcpyAsync(ditems, host, n * sizeof *ditems, cudaMemcpyHostToDevice, cudaStreamPerThread);
     if (err == cudaSuccess)

@@ -114,13 +114,15 @@ static inline bool item_ok(const rdx_cuda_tex_item &it, uint64_t space)
 }
 
 /* Copies item k's box to the device buffers grey and index (at the item's
- * offsets) and fills its Item. */
+ * offsets; not when NULL) and fills its Item. */
 static inline cudaError_t upload_item(const rdx_cuda_tex_item &in, int32_t *grey, int32_t *index, Item *out)
 {
     const rdx_cuda_tex_box &b = in.box;
     const size_t nv = (size_t)b.dim[0] * (size_t)b.dim[1] * (size_t)b.dim[2], ni = (size_t)b.n_grey + 1;
-    cudaError_t err = cudaMemcpyAsync(grey, b.grey, nv * sizeof *grey, cudaMemcpyHostToDevice, cudaStreamPerThread);
-    if (err == cudaSuccess)
+    cudaError_t err = cudaSuccess;
+    if (grey) /* NULL: the box was uploaded for an earlier item */
+        err = cudaMemcpyAsync(grey, b.grey, nv * sizeof *grey, cudaMemcpyHostToDevice, cudaStreamPerThread);
+    if (err == cudaSuccess && index)
         err = cudaMemcpyAsync(index, b.index, ni * sizeof *index, cudaMemcpyHostToDevice, cudaStreamPerThread);
     out->b = Box{grey, index, {b.dim[0], b.dim[1], b.dim[2]}, b.n_levels};
     out->j = Jobs{};
@@ -147,22 +149,38 @@ int count_matrices(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts, S
     Item *host = (Item *)calloc(n, sizeof *host);
     if (!host)
         return cudaErrorMemoryAllocation;
+    /* Items on the same box (a case's whole-box and per-slice passes) share
+     * one upload: same[k] is the first item with item k's box. */
+    size_t *same = (size_t *)malloc(n * sizeof *same);
+    if (!same) {
+        free(host);
+        return cudaErrorMemoryAllocation;
+    }
     uint64_t n_counts = 0, n_grey = 0, n_index = 0, total = 0;
     for (size_t k = 0; k < n; k++) {
         const rdx_cuda_tex_item &it = items[k];
         const uint64_t sp = space(it);
         if (!item_ok(it, sp) || item_matrices(it.jobs) > (SIZE_MAX / sizeof *counts - n_counts) / sp) {
             free(host);
+            free(same);
             return cudaErrorInvalidValue;
         }
+        same[k] = k;
+        for (size_t q = 0; q < k && same[k] == k; q++)
+            if (items[q].box.grey == it.box.grey && items[q].box.index == it.box.index &&
+                items[q].box.n_grey == it.box.n_grey && items[q].box.dim[0] == it.box.dim[0] &&
+                items[q].box.dim[1] == it.box.dim[1] && items[q].box.dim[2] == it.box.dim[2])
+                same[k] = q;
         const uint64_t plane = (uint64_t)it.box.dim[0] * (uint64_t)it.box.dim[1];
         host[k].first = total;
         host[k].base = n_counts;
         host[k].space = sp;
         total += plane * (uint64_t)(it.jobs.z1 - it.jobs.z0);
         n_counts += item_matrices(it.jobs) * sp;
-        n_grey += plane * (uint64_t)it.box.dim[2];
-        n_index += (uint64_t)it.box.n_grey + 1;
+        if (same[k] == k) {
+            n_grey += plane * (uint64_t)it.box.dim[2];
+            n_index += (uint64_t)it.box.n_grey + 1;
+        }
     }
     int32_t *grey = nullptr, *index = nullptr;
     uint32_t *dc = nullptr;
@@ -176,10 +194,18 @@ int count_matrices(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts, S
         err = rdx_dev_malloc(&di, n * sizeof *di);
     for (size_t k = 0, g = 0, x = 0; k < n && err == cudaSuccess; k++) {
         const rdx_cuda_tex_box &b = items[k].box;
+        if (same[k] != k) { /* the box is there: the item takes its pointers */
+            const Box shared = host[same[k]].b;
+            err = upload_item(items[k], nullptr, nullptr, &host[k]);
+            host[k].b.grey = shared.grey;
+            host[k].b.index = shared.index;
+            continue;
+        }
         err = upload_item(items[k], grey + g, index + x, &host[k]);
         g += (size_t)b.dim[0] * (size_t)b.dim[1] * (size_t)b.dim[2];
         x += (size_t)b.n_grey + 1;
     }
+    free(same);
     if (err == cudaSuccess)
         err = cudaMemcpyAsync(di, host, n * sizeof *di, cudaMemcpyHostToDevice, cudaStreamPerThread);
     if (err == cudaSuccess)

@@ -204,28 +204,37 @@ if [ -n "${RDX_EMU_CLI:-}" ]; then
   grep -q "out of memory; computing it on the CPU" "$T/err" && ok || bad "auto fallback not reported: $(cat "$T/err")"
   "$RDX" extract --device cpu --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/cpu.csv" -q
   cmp -s "$T/full.csv" "$T/cpu.csv" && ok || bad "auto fallback differs from the CPU run"
-  # Cases finished together (--pack): three rows on the CT phantom's image, the middle one
-  # with a missing mask. With --pack 2 the first and third share their GLCM launches; the
-  # second fails alone. Same numbers as one case at a time and as the CPU; with a budget
-  # that the packed GLCM exceeds, the two are computed again on the CPU (--device auto).
+  # Cases finished together (--pack): the CT phantom, a row with a missing mask, STS_002
+  # (another image). With --pack 3 --jobs 1 the first and third share their GLCM launches;
+  # the second fails alone. The same numbers as one case at a time and as the CPU.
   CT_I=$D/ibsi_ct_phantom/image.nii.gz; CT_M=$D/ibsi_ct_phantom/mask.nii.gz
   printf 'families: [intensity_histogram, glcm]\ntexture: {aggregation: [2D, 3D]}\ndiscretisation: {method: fixed_bin_size, bin_width: 25, min: -2000}\n' >"$T/ct2.yaml"
-  printf 'case_id,image,mask\np1,%s,%s\np2,%s,%s\np3,%s,%s\n' "$CT_I" "$CT_M" "$CT_I" "$T/none.nii.gz" "$CT_I" "$CT_M" \
-    >"$T/pack.csv"
-  "$RDX" extract --device cpu --manifest "$T/pack.csv" --settings "$T/ct2.yaml" --out "$T/pack_cpu.csv" -q
+  printf 'case_id,image,mask\np1,%s,%s\np2,%s,%s\np3,%s,%s\n' "$CT_I" "$CT_M" "$CT_I" "$T/none.nii.gz" \
+    "$D/sts/STS_002_image.nii.gz" "$D/sts/STS_002_mask.nii.gz" >"$T/pack.csv"
+  "$RDX" extract --device cpu --manifest "$T/pack.csv" --settings "$T/ct2.yaml" --out "$T/pack_cpu.csv" -q 2>/dev/null
   "$RDX_EMU_CLI" extract --device cuda --pack 1 --manifest "$T/pack.csv" --settings "$T/ct2.yaml" \
     --out "$T/pack_1.csv" -q 2>/dev/null
-  "$RDX_EMU_CLI" extract --device cuda --pack 2 --manifest "$T/pack.csv" --settings "$T/ct2.yaml" \
-    --out "$T/pack_2.csv" 2>"$T/err"
+  "$RDX_EMU_CLI" extract --device cuda --pack 3 --jobs 1 --manifest "$T/pack.csv" --settings "$T/ct2.yaml" \
+    --out "$T/pack_3.csv" 2>"$T/err"
   rc=$?
-  [ $rc -eq 1 ] && grep -q "p2.*none.nii.gz" "$T/err" && ok || bad "--pack 2 with a bad row: exit $rc, $(cat "$T/err")"
-  cmp -s "$T/pack_2.csv" "$T/pack_1.csv" && cmp -s "$T/pack_2.csv" "$T/pack_cpu.csv" && ok \
-    || bad "--pack 2 differs from --pack 1 or from the CPU"
-  "$RDX_EMU_CLI" extract --device-memory 3 --pack 2 --manifest "$T/pack.csv" --settings "$T/ct2.yaml" \
+  [ $rc -eq 1 ] && grep -q "p2.*none.nii.gz" "$T/err" && ok || bad "--pack 3 with a bad row: exit $rc, $(cat "$T/err")"
+  cmp -s "$T/pack_3.csv" "$T/pack_1.csv" && cmp -s "$T/pack_3.csv" "$T/pack_cpu.csv" && ok \
+    || bad "--pack 3 differs from --pack 1 or from the CPU"
+  # A device budget (3 MiB) that the pair's shared GLCM launch exceeds but each case alone
+  # fits: the cases are counted again one by one on the device, none falls back to the CPU
+  # and none fails for the other's error.
+  "$RDX_EMU_CLI" extract --device-memory 3 --pack 3 --jobs 1 --manifest "$T/pack.csv" --settings "$T/ct2.yaml" \
     --out "$T/pack_mem.csv" 2>"$T/err"
-  [ "$(grep -c 'GLCM: CUDA kernel: out of memory; computing it on the CPU' "$T/err")" -eq 2 ] && ok \
-    || bad "packed GLCM over the budget: two CPU runs expected: $(cat "$T/err")"
-  cmp -s "$T/pack_mem.csv" "$T/pack_cpu.csv" && ok || bad "packed cases computed again on the CPU differ"
+  ! grep -q "computing it on the CPU" "$T/err" && cmp -s "$T/pack_mem.csv" "$T/pack_cpu.csv" && ok \
+    || bad "packed launch over the budget: $(cat "$T/err")"
+  # Many failing rows between two pending cases of one image (more than the window of
+  # results): the pending cases are finished in time, no deadlock.
+  { echo case_id,image,mask; echo "g1,$IMG,$MASK"
+    for k in $(seq 1 12); do echo "e$k,$IMG,$D/bad/empty_mask.nii.gz"; done; echo "g2,$IMG,$MASK"; } >"$T/holes.csv"
+  timeout 120 "$RDX_EMU_CLI" extract --device cuda --pack 2 --jobs 1 --manifest "$T/holes.csv" --settings "$SET" \
+    --out "$T/holes.csv.out.csv" -q 2>"$T/err"
+  rc=$?
+  [ $rc -eq 1 ] && [ "$(grep -c 'empty' "$T/err")" -eq 12 ] && ok || bad "failing rows between pending cases: exit $rc"
   expect_error "bad pack" 2 "number of cases" -- extract --pack 0 --image "$IMG" --mask "$MASK" --settings "$SET" --out "$T/x.csv"
   # A device-memory budget (--device-memory MiB) too small for the CT phantom's box: --device
   # auto computes the case on the CPU (the CPU's numbers exactly), --device cuda fails; a budget

@@ -82,8 +82,8 @@ static void compare(const char *root, const char *settings, const char *image, c
 unsigned long long simt_grids_run(void) __attribute__((weak));
 
 /* Several cases finished together (rdx_case_prepare, rdx_cases_finish): the
- * two with the same settings (STS_002 twice: the kernel tests pack boxes of
- * different sizes; here the whole pipeline, kept short under emulation) have
+ * two with the same settings (configuration A on STS_002 and on the digital
+ * phantom: boxes of different sizes, kept small for the emulator) have
  * their GLCM, GLRLM, NGTDM and NGLDM matrices counted, and their GLSZM and
  * GLDZM zones labelled, in shared launches, the third (other settings)
  * alone. Each case's values agree with its CPU run and with its run alone,
@@ -95,7 +95,8 @@ static void compare_batch(const char *root)
     static test_case c[N];
     static double cpu[N][RDX_F_COUNT], alone[N][RDX_F_COUNT], batch[N][RDX_F_COUNT];
     int ok = load(root, "ibsi_config_A.yaml", "sts/STS_002_image.nii.gz", "sts/STS_002_mask.nii.gz", &c[0]) &&
-             load(root, "ibsi_config_A.yaml", "sts/STS_002_image.nii.gz", "sts/STS_002_mask.nii.gz", &c[1]) &&
+             load(root, "ibsi_config_A.yaml", "ibsi_digital_phantom/image.nii.gz", "ibsi_digital_phantom/mask.nii.gz",
+                  &c[1]) &&
              load(root, "ibsi_digital_phantom.yaml", "ibsi_digital_phantom/image.nii.gz",
                   "ibsi_digital_phantom/mask.nii.gz", &c[2]);
     /* Cases are packed when they share one settings object, as in a run. */

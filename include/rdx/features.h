@@ -59,8 +59,9 @@ rdx_status rdx_extract_case_take(rdx_image *image, rdx_mask *mask, const rdx_set
  * rdx_case_prepare runs the processing chain and the families that need the
  * whole image, and keeps what the other families need (the ROI intensities
  * and the ROI's bounding box, cut out): image and mask can be freed or
- * reused as soon as it returns. values is kept, and written by the finish.
- * On failure *out is NULL and the error names image_path. */
+ * reused as soon as it returns. values and s are kept: they must stay valid
+ * until the finish, which writes values. On failure *out is NULL and the
+ * error names image_path. */
 typedef struct rdx_prepared_case rdx_prepared_case;
 
 rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s, rdx_device device,
@@ -69,10 +70,14 @@ rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const 
 /* The other families of n prepared cases; st[k] and err[k] receive case k's
  * outcome, and the cases are freed (cases[k] set to NULL). On a CUDA
  * device, cases that share their settings have their GLCM, GLRLM, NGTDM
- * and NGLDM matrices counted in shared kernel launches (several small ROIs per
- * launch instead of one launch per case); the values are the same as one
- * case at a time. */
+ * and NGLDM matrices counted, and their GLSZM and GLDZM zones labelled, in
+ * shared kernel launches (several small ROIs per launch instead of one
+ * launch per case); the values and errors are the same as one case at a
+ * time. A NULL case gets RDX_E_INVALID. */
 void rdx_cases_finish(rdx_prepared_case **cases, size_t n, rdx_status *st, rdx_error *err);
+
+/* Frees a prepared case without finishing it (NULL: nothing). */
+void rdx_prepared_case_free(rdx_prepared_case *pc);
 
 #ifdef __cplusplus
 }
