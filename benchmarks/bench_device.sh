@@ -3,6 +3,10 @@
 #  1. cases/s with the volumes already in memory (bench_extract_mem) on the
 #     bundled cases: IBSI CT phantom (125k-voxel ROI), STS_001, STS_002;
 #     settings: rdx's equivalents of PyRadiomics' default classes, 3D, bin width 25;
+#  1b. STS_002 (17k-voxel ROI) in memory, one case at a time and 16 finished
+#     together (rdx_cases_finish, as `rdx extract --pack 16`): cases/s on each
+#     device, and kernel launches per case counted by the SIMT emulator
+#     (bench_extract_mem_emu, when built; its times say nothing about a GPU);
 #  2. a cohort run end to end (`rdx extract --manifest`, 20 copies of each case)
 #     with 1, 2 and 4 cases at a time (--jobs): cases/s, and the mean per-case
 #     read and case times (reading included) from the progress lines;
@@ -62,6 +66,22 @@ for c in $cases; do
     u=$(util_stop "$dev")
     set -- $out
     printf '%-16s %-6s %10s %8.3f %12.4f %10s %8s\n' "$name" "$dev" "$8" "$2" "$4" "$6" "$u"
+  done
+done
+
+echo
+echo "1b. STS_002 in memory, cases finished one at a time (pack 1) or 16 together (pack 16)"
+printf '%-6s %-5s %12s %10s %18s\n' device pack compute_s cases/s launches_per_case
+IFS=: read -r name img mask <<<"$(echo "$cases" | tail -1)"
+for dev in $devices; do
+  for pack in 1 16; do
+    set -- $("$B/bench_extract_mem" "$img" "$mask" "$T/f3d.yaml" 64 "$dev" "$pack")
+    launches=-
+    if [ "$dev" = cpu ] && [ -x "$B/bench_extract_mem_emu" ]; then
+      launches=$("$B/bench_extract_mem_emu" "$img" "$mask" "$T/f3d.yaml" 16 cuda "$pack" | awk '{ print $12 }')
+      launches="$launches (emulator)"
+    fi
+    printf '%-6s %-5s %12.4f %10s %18s\n' "$dev" "$pack" "$4" "$6" "$launches"
   done
 done
 

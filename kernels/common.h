@@ -5,6 +5,8 @@
 #define RDX_KERNELS_COMMON_H
 
 #include <cuda_runtime.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "rdx/hostdev.h"
 
@@ -47,6 +49,38 @@ template <class T> static inline cudaError_t rdx_dev_malloc(T **p, size_t bytes)
 static inline cudaError_t rdx_dev_free(void *p)
 {
     return p ? cudaFreeAsync(p, cudaStreamPerThread) : cudaSuccess;
+}
+
+/* The packed item of thread (or voxel) i: the last of items[0..n) whose
+ * first <= i, items in increasing order of first (an item without threads
+ * shares its first with the next one, which the search then takes). */
+template <class T> static inline __device__ int rdx_packed_index(const T *items, int n, uint64_t i)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if ((uint64_t)items[mid].first <= i)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* For the inputs of a packed call: same[k] = the first j <= k whose box is
+ * input k's (same_box(in[j], in[k])), so that a box shared by several inputs
+ * (a case's 2D and 3D passes) is uploaded once. malloc'd; NULL when out of
+ * memory. */
+template <class In, class Eq> static inline size_t *rdx_shared_boxes(const In *in, size_t n, Eq same_box)
+{
+    size_t *same = static_cast<size_t *>(malloc(n * sizeof *same));
+    for (size_t k = 0; same && k < n; k++) {
+        same[k] = k;
+        for (size_t q = 0; q < k && same[k] == k; q++)
+            if (same_box(in[q], in[k]))
+                same[k] = q;
+    }
+    return same;
 }
 
 #endif

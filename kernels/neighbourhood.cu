@@ -42,15 +42,7 @@ __global__ void __launch_bounds__(kThreads) count_kernel(const nbh_item *items, 
 {
     const size_t stride = (size_t)gridDim.x * blockDim.x;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int lo = 0, hi = n_items - 1;
-        while (lo < hi) {
-            const int mid = (lo + hi + 1) / 2;
-            if (items[mid].first <= i)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        const nbh_item &a = items[lo];
+        const nbh_item &a = items[rdx_packed_index(items, n_items, i)];
         const size_t k = i - a.first;
         int32_t g = a.grey[k];
         /* Outside the ROI; an invalid level (beyond n_grey, or without a row)
@@ -131,9 +123,11 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *
     nbh_item *host = (nbh_item *)calloc(n, sizeof *host);
     if (!host)
         return cudaErrorMemoryAllocation;
-    /* Inputs on the same box (a case's 2D and 3D counts) share one upload:
-     * same[k] is the first input with input k's box. */
-    size_t *same = (size_t *)malloc(n * sizeof *same);
+    /* Inputs on the same box (a case's 2D and 3D counts) share one upload. */
+    size_t *same = rdx_shared_boxes(in, n, [](const rdx_cuda_nbh_input &a, const rdx_cuda_nbh_input &b) {
+        return a.grey == b.grey && a.row == b.row && a.n_grey == b.n_grey && a.dim[0] == b.dim[0] &&
+               a.dim[1] == b.dim[1] && a.dim[2] == b.dim[2];
+    });
     if (!same) {
         free(host);
         return cudaErrorMemoryAllocation;
@@ -148,11 +142,6 @@ template <matrix M> int counts(const rdx_cuda_nbh_input *in, size_t n, int64_t *
         host[k].base = cells_all;
         total += cells ? voxels : 0; /* no grey level present: no thread (the search skips it) */
         cells_all += cells * mats;
-        same[k] = k;
-        for (size_t q = 0; q < k && same[k] == k; q++)
-            if (in[q].grey == in[k].grey && in[q].row == in[k].row && in[q].n_grey == in[k].n_grey &&
-                in[q].dim[0] == in[k].dim[0] && in[q].dim[1] == in[k].dim[1] && in[q].dim[2] == in[k].dim[2])
-                same[k] = q;
         if (same[k] == k) {
             grey_all += voxels;
             rows_all += (size_t)in[k].n_grey + 1;

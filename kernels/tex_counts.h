@@ -66,15 +66,7 @@ static inline __device__ void for_each_roi_voxel(const Item *items, int n, uint6
 {
     const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
     for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
-        int lo = 0, hi = n - 1;
-        while (lo < hi) {
-            const int mid = (lo + hi + 1) / 2;
-            if (items[mid].first <= i)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        const Item &it = items[lo];
+        const Item &it = items[rdx_packed_index(items, n, i)];
         const Box &b = it.b;
         const int64_t plane = b.dim[0] * b.dim[1];
         const int64_t v = it.j.z0 * plane + (int64_t)(i - it.first), x = v % b.dim[0], y = v / b.dim[0] % b.dim[1],
@@ -149,9 +141,11 @@ int count_matrices(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts, S
     Item *host = (Item *)calloc(n, sizeof *host);
     if (!host)
         return cudaErrorMemoryAllocation;
-    /* Items on the same box (a case's whole-box and per-slice passes) share
-     * one upload: same[k] is the first item with item k's box. */
-    size_t *same = (size_t *)malloc(n * sizeof *same);
+    /* Items on the same box (a case's whole-box and per-slice passes) share one upload. */
+    size_t *same = rdx_shared_boxes(items, n, [](const rdx_cuda_tex_item &a, const rdx_cuda_tex_item &b) {
+        return a.box.grey == b.box.grey && a.box.index == b.box.index && a.box.n_grey == b.box.n_grey &&
+               a.box.dim[0] == b.box.dim[0] && a.box.dim[1] == b.box.dim[1] && a.box.dim[2] == b.box.dim[2];
+    });
     if (!same) {
         free(host);
         return cudaErrorMemoryAllocation;
@@ -165,12 +159,6 @@ int count_matrices(const rdx_cuda_tex_item *items, size_t n, uint32_t *counts, S
             free(same);
             return cudaErrorInvalidValue;
         }
-        same[k] = k;
-        for (size_t q = 0; q < k && same[k] == k; q++)
-            if (items[q].box.grey == it.box.grey && items[q].box.index == it.box.index &&
-                items[q].box.n_grey == it.box.n_grey && items[q].box.dim[0] == it.box.dim[0] &&
-                items[q].box.dim[1] == it.box.dim[1] && items[q].box.dim[2] == it.box.dim[2])
-                same[k] = q;
         const uint64_t plane = (uint64_t)it.box.dim[0] * (uint64_t)it.box.dim[1];
         host[k].first = total;
         host[k].base = n_counts;

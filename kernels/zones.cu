@@ -73,16 +73,9 @@ __global__ void __launch_bounds__(kThreads)
         const int32_t g = grey[v];
         if (g <= 0)
             continue;
-        int lo = 0, hi = n_items - 1;
-        while (lo < hi) {
-            const int mid = (lo + hi + 1) / 2;
-            if (items[mid].first <= v)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        const shape &s = items[lo].s;
-        const int64_t base = items[lo].first, local = v - base, nxy = s.dim[0] * s.dim[1];
+        const item_shape &it = items[rdx_packed_index(items, n_items, (uint64_t)v)];
+        const shape &s = it.s;
+        const int64_t base = it.first, local = v - base, nxy = s.dim[0] * s.dim[1];
         const int64_t c[3] = {local % s.dim[0], (local / s.dim[0]) % s.dim[1], local / nxy};
         const uint32_t own = label[v];
         uint32_t m = own;
