@@ -609,21 +609,26 @@ static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, 
     const rdx_settings *s = pc[which[0]]->s;
     const rdx_texture_input **in = malloc(m * sizeof *in);
     double **values = malloc(m * sizeof *values);
+    size_t *live = malloc(m * sizeof *live);
     rdx_status *pst = malloc(m * sizeof *pst);
     rdx_error *perr = malloc(m * sizeof *perr);
-    if (in && values && pst && perr) { /* else each case computes them alone */
-        for (size_t i = 0; i < m; i++) {
-            in[i] = &pc[which[i]]->box.in;
-            values[i] = pc[which[i]]->values;
-        }
+    if (in && values && live && pst && perr) { /* else each case computes them alone */
         for (size_t f = 0; f < N_PACKED; f++) {
             if (!(s->families & packed[f].flag))
                 continue;
-            packed[f].fn(in, m, &s->texture, values, pst, perr);
+            size_t n = 0; /* the cases without a failure so far */
             for (size_t i = 0; i < m; i++)
-                if (!st[which[i]] && pst[i]) {
-                    st[which[i]] = pst[i];
-                    err[which[i]] = perr[i];
+                if (!st[which[i]]) {
+                    in[n] = &pc[which[i]]->box.in;
+                    values[n] = pc[which[i]]->values;
+                    live[n++] = which[i];
+                }
+            if (n)
+                packed[f].fn(in, n, &s->texture, values, pst, perr);
+            for (size_t i = 0; i < n; i++)
+                if (pst[i]) {
+                    st[live[i]] = pst[i];
+                    err[live[i]] = perr[i];
                 }
         }
         for (size_t i = 0; i < m; i++)
@@ -631,6 +636,7 @@ static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, 
     }
     free(in);
     free(values);
+    free(live);
     free(pst);
     free(perr);
 }

@@ -83,7 +83,11 @@ int rdx_cuda_glrlm_counts(const rdx_cuda_tex_item *items, size_t n, uint32_t *co
 int rdx_cuda_zones_label_packed(const rdx_cuda_zones_input *in, size_t n, int linkage, uint32_t *label,
                                 rdx_cuda_zone **zones, size_t *n_zones)
 {
-    (void)in, (void)n, (void)linkage, (void)label, (void)zones, (void)n_zones;
+    (void)in, (void)linkage, (void)label;
+    for (size_t k = 0; zones && n_zones && k < n; k++) {
+        zones[k] = NULL;
+        n_zones[k] = 0;
+    }
     return NOT_BUILT;
 }
 

@@ -346,6 +346,23 @@ void test_errors()
     /* 2x2: grey 1 at (0,0),(1,0) one zone; grey 2 at (0,1) */
     CHECK(err == 0 && n == 2 && z[0].size == 2 && z[1].grey == 2 && z[1].first == 2, "2x2 slice: %zu zones", n);
     free(z);
+
+    /* Packed calls: every output is NULL / 0 after a failure (mixed distance
+     * maps, a bad second input, no input, linkage 0). */
+    const int32_t d4[4] = {1, 1, 1, 0};
+    const rdx_cuda_zones_input ok = {{2, 2, 1}, grey, nullptr, 0}, with_dist = {{2, 2, 1}, grey, d4, 0},
+                               empty = {{2, 0, 1}, grey, nullptr, 0};
+    const rdx_cuda_zones_input mixed[2] = {ok, with_dist}, bad_second[2] = {ok, empty};
+    rdx_cuda_zone *zz[2] = {(rdx_cuda_zone *)1, (rdx_cuda_zone *)1};
+    size_t nn[2] = {7, 7};
+    CHECK(rdx_cuda_zones_label_packed(mixed, 2, 1, nullptr, zz, nn) != 0 && !zz[0] && !zz[1] && !nn[0] && !nn[1],
+          "packed: distance maps for some inputs only accepted");
+    zz[0] = zz[1] = (rdx_cuda_zone *)1;
+    CHECK(rdx_cuda_zones_label_packed(bad_second, 2, 1, nullptr, zz, nn) != 0 && !zz[0] && !zz[1],
+          "packed: an empty second input accepted");
+    CHECK(rdx_cuda_zones_label_packed(mixed, 0, 1, nullptr, zz, nn) != 0, "packed: no input accepted");
+    zz[0] = zz[1] = (rdx_cuda_zone *)1;
+    CHECK(rdx_cuda_zones_label_packed(mixed, 1, 0, nullptr, zz, nn) != 0 && !zz[0], "packed: linkage 0 accepted");
 }
 
 } // namespace

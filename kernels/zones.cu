@@ -341,13 +341,17 @@ int valid_dim(const int64_t dim[3])
 int rdx_cuda_zones_label_packed(const rdx_cuda_zones_input *in, size_t n, int linkage, uint32_t *label,
                                 rdx_cuda_zone **zones, size_t *n_zones)
 {
-    if (!in || n < 1 || n > INT32_MAX || linkage < 1 || !zones || !n_zones)
+    if (!zones || !n_zones || n > INT32_MAX)
+        return cudaErrorInvalidValue;
+    for (size_t k = 0; k < n; k++) {
+        zones[k] = nullptr;
+        n_zones[k] = 0;
+    }
+    if (!in || n < 1 || linkage < 1)
         return cudaErrorInvalidValue;
     std::vector<item_shape> items(n);
     int64_t total = 0;
     for (size_t k = 0; k < n; k++) {
-        zones[k] = nullptr;
-        n_zones[k] = 0;
         if (!valid_dim(in[k].dim) || !in[k].grey || (in[k].dist == nullptr) != (in[0].dist == nullptr))
             return cudaErrorInvalidValue;
         items[k] = item_shape{make_shape(in[k].dim, linkage, in[k].in_plane), total};
