@@ -7,35 +7,27 @@
 #include "families.h"
 #include "order_stats.h"
 
-/* Raw and central power sums (cen about the mean) and the mean absolute deviation. */
-static rdx_status moments(const float *x, size_t n, rdx_device device, double raw[4], double cen[4], double *mad,
-                          rdx_error *err)
+/* The spreads about the mean (central power sums cen, mean absolute
+ * deviation mad) and about the percentiles p of rdx_family_intensity_stats_on
+ * (median absolute deviation medad; robust mean absolute deviation rmad of
+ * the values between p10 and p90, about their mean). All but rmad come from
+ * one pass (rdx_spread_sums); rmad needs the robust mean first. */
+static rdx_status spreads(const float *x, size_t n, rdx_device device, double mean, const double p[7], double cen[4],
+                          double *mad, double *medad, double *rmad, rdx_error *err)
 {
-    double cnt, sum;
-    rdx_status st = rdx_central_power_sums(x, n, 0.0, device, raw, err);
-    if (!st)
-        st = rdx_central_power_sums(x, n, raw[0] / (double)n, device, cen, err);
-    if (!st)
-        st = rdx_abs_dev_sum(x, n, raw[0] / (double)n, -INFINITY, INFINITY, device, mad, &cnt, &sum, err);
-    *mad /= (double)n;
-    return st;
-}
-
-/* Median absolute deviation and robust mean absolute deviation (values
- * between p10 and p90, about their mean) from the percentiles p of
- * rdx_family_intensity_stats_on. */
-static rdx_status deviations(const float *x, size_t n, rdx_device device, const double p[7], double *medad,
-                             double *rmad, rdx_error *err)
-{
-    double cnt, sum;
-    rdx_status st = rdx_abs_dev_sum(x, n, p[3], -INFINITY, INFINITY, device, medad, &cnt, &sum, err);
-    *medad /= (double)n;
-    if (!st)
-        st = rdx_abs_dev_sum(x, n, 0.0, p[1], p[5], device, rmad, &cnt, &sum, err);
+    double s[RDX_SPREAD_TERMS], cnt, sum;
+    rdx_status st = rdx_spread_sums(x, n, mean, p[3], p[1], p[5], device, s, err);
+    if (st)
+        return st;
+    for (int k = 0; k < 4; k++)
+        cen[k] = s[k];
+    *mad = s[4] / (double)n;
+    *medad = s[7] / (double)n;
+    cnt = s[11];
+    sum = s[12];
     /* No value within [p10, p90] (two distinct values): no spread in the robust set. */
-    if (!st && cnt == 0)
-        *rmad = 0.0;
-    else if (!st) {
+    *rmad = 0.0;
+    if (cnt > 0) {
         st = rdx_abs_dev_sum(x, n, sum / cnt, p[1], p[5], device, rmad, &cnt, &sum, err);
         *rmad /= cnt;
     }
@@ -48,11 +40,11 @@ rdx_status rdx_family_intensity_stats_on(const float *x, size_t n, rdx_device de
     double raw[4], cen[4], p[7], mad, medad, rmad;
     if (n == 0)
         return rdx_error_set(err, RDX_E_EMPTY_ROI, "intensity statistics: empty ROI");
-    rdx_status st = moments(x, n, device, raw, cen, &mad, err);
+    rdx_status st = rdx_central_power_sums(x, n, 0.0, device, raw, err);
     if (!st)
         st = rdx_percentiles_on(x, n, q, 7, device, p, err); /* x untouched: the sums below add up as on the device */
     if (!st)
-        st = deviations(x, n, device, p, &medad, &rmad, err);
+        st = spreads(x, n, device, raw[0] / (double)n, p, cen, &mad, &medad, &rmad, err);
     if (st)
         return st;
     double nd = (double)n, mean = raw[0] / nd, var = cen[1] / nd;

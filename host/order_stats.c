@@ -220,18 +220,20 @@ double rdx_hist_percentile(const int64_t *hist, int n_bins, int64_t n, double q)
 }
 
 /* The two fixed-order sums: their terms (order_stats.h) and parameters p[]. */
-typedef enum { SUM_POWERS = 4, SUM_ABS_DEV = 3 } sum_kind; /* value: terms per value */
+typedef enum { SUM_POWERS = 4, SUM_ABS_DEV = 3, SUM_SPREAD = RDX_SPREAD_TERMS } sum_kind; /* value: terms per value */
 
 /* out[0..kind) = the sums of the terms over one block of values, in the
  * lane-and-tree order of order_stats.h (the order of kernels/intensity.cu). */
 static void block_sum(const float *x, size_t len, sum_kind kind, const double *p, double *out)
 {
-    double lane[RDX_SUM_LANES][4] = {{0}};
+    double lane[RDX_SUM_LANES][RDX_SPREAD_TERMS] = {{0}};
     for (size_t i = 0; i < len; i++)
         if (kind == SUM_POWERS)
             rdx_power_terms_add(lane[i % RDX_SUM_LANES], x[i], p[0]);
-        else
+        else if (kind == SUM_ABS_DEV)
             rdx_abs_dev_terms_add(lane[i % RDX_SUM_LANES], x[i], p[0], p[1], p[2]);
+        else
+            rdx_spread_terms_add(lane[i % RDX_SUM_LANES], x[i], p[0], p[1], p[2], p[3]);
     for (int s = RDX_SUM_LANES / 2; s > 0; s /= 2)
         for (int l = 0; l < s; l++)
             for (int t = 0; t < (int)kind; t++)
@@ -253,8 +255,9 @@ static rdx_status fixed_order_sums(const float *x, size_t n, sum_kind kind, cons
     if (!part)
         return rdx_error_set(err, RDX_E_NOMEM, "fixed-order sums: out of memory for %zu block sums", nb);
     if (device == RDX_DEVICE_CUDA) {
-        code = kind == SUM_POWERS ? rdx_cuda_central_power_sums(x, n, p[0], part)
-                                  : rdx_cuda_abs_dev_sums(x, n, p[0], p[1], p[2], part);
+        code = kind == SUM_POWERS    ? rdx_cuda_central_power_sums(x, n, p[0], part)
+               : kind == SUM_ABS_DEV ? rdx_cuda_abs_dev_sums(x, n, p[0], p[1], p[2], part)
+                                     : rdx_cuda_spread_sums(x, n, p[0], p[1], p[2], p[3], part);
     } else {
 #pragma omp parallel for schedule(static)
         for (size_t b = 0; b < nb; b++) {
@@ -291,4 +294,11 @@ rdx_status rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double
     *count = out[1];
     *sum = out[2];
     return st;
+}
+
+rdx_status rdx_spread_sums(const float *x, size_t n, double mean, double median, double lo, double hi,
+                           rdx_device device, double s[RDX_SPREAD_TERMS], rdx_error *err)
+{
+    const double p[4] = {mean, median, lo, hi};
+    return fixed_order_sums(x, n, SUM_SPREAD, p, device, s, err);
 }

@@ -64,6 +64,22 @@ static inline RDX_HOSTDEV void rdx_abs_dev_terms_add(double *acc, float x, doubl
     }
 }
 
+/* The spread sums of the intensity statistics, in one pass: acc[0..3] the
+ * power terms about mean, acc[4..6] the absolute deviation terms about mean,
+ * acc[7..9] those about median, acc[10..12] those about 0 over lo..hi. Each
+ * group adds up exactly as its own sum would (the additions of different
+ * terms never mix). */
+#define RDX_SPREAD_TERMS 13
+
+static inline RDX_HOSTDEV void rdx_spread_terms_add(double *acc, float x, double mean, double median, double lo,
+                                                    double hi)
+{
+    rdx_power_terms_add(acc, x, mean);
+    rdx_abs_dev_terms_add(acc + 4, x, mean, -INFINITY, INFINITY);
+    rdx_abs_dev_terms_add(acc + 7, x, median, -INFINITY, INFINITY);
+    rdx_abs_dev_terms_add(acc + 10, x, 0.0, lo, hi);
+}
+
 /* Sum of (x - c)^p for p = 1..4 in s[0..3], on the CPU or the CUDA device
  * (identical results). Fails with RDX_E_NOMEM, or RDX_E_UNSUPPORTED when a
  * kernel fails. */
@@ -75,4 +91,10 @@ rdx_status rdx_central_power_sums(const float *x, size_t n, double c, rdx_device
  * failures as rdx_central_power_sums. */
 rdx_status rdx_abs_dev_sum(const float *x, size_t n, double c, double lo, double hi, rdx_device device,
                            double *abs_sum, double *count, double *sum, rdx_error *err);
+
+/* The RDX_SPREAD_TERMS spread sums (rdx_spread_terms_add) in s, in one pass
+ * (one kernel launch): bit for bit the sums rdx_central_power_sums and
+ * rdx_abs_dev_sum give for the same centres and range. */
+rdx_status rdx_spread_sums(const float *x, size_t n, double mean, double median, double lo, double hi,
+                           rdx_device device, double s[RDX_SPREAD_TERMS], rdx_error *err);
 #endif

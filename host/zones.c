@@ -650,13 +650,14 @@ typedef struct {
     zone_tables *t; /* per case */
 } zone_device;
 
-/* Voxels of one packed labelling: each holds 16 bytes per voxel on the
- * device (grey, distance, label, number); a larger input is labelled alone. */
+/* Voxels of one packed labelling: 16 bytes each on the device (grey,
+ * distance, label, number), 64 MiB in all; a larger input is labelled alone. */
 #define ZONE_PACK_VOXELS ((size_t)1 << 22)
 
 /* The zone labellings the aggregations need (2D, then 3D) of the cases
- * which[0..m), packed into labellings of at most ZONE_PACK_VOXELS (a single
- * case: one labelling per input, as it needs half the memory), with the
+ * which[0..m), packed into labellings of at most ZONE_PACK_VOXELS (so a
+ * case's 2D and 3D zones share one when small, and large boxes, where
+ * memory matters more than launches, are labelled one input at a time), with the
  * distance maps of the morphological masks (one kernel call per map) when
  * use_distance. The tables are stored only when every step succeeded. */
 static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, rdx_error *err)
@@ -687,8 +688,8 @@ static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, r
         size_t voxels = 0;
         for (j = i; j < ni; j++) {
             const size_t v = (size_t)in[j].dim[0] * (size_t)in[j].dim[1] * (size_t)in[j].dim[2];
-            if (j > i && (m == 1 || voxels + v > ZONE_PACK_VOXELS))
-                break; /* a case alone labels its 2D and 3D zones one after the other (less memory) */
+            if (j > i && voxels + v > ZONE_PACK_VOXELS)
+                break;
             voxels += v;
         }
         code = rdx_cuda_zones_label_packed(in + i, j - i, d->linkage, NULL, z + i, nz + i);

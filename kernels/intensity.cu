@@ -1,7 +1,7 @@
 /* Intensity statistics and local intensity on the device (kernels.h).
  *
- * - Fixed-order sums (CPU reference: rdx_central_power_sums and
- *   rdx_abs_dev_sum, host/order_stats.c): one block of RDX_SUM_LANES threads
+ * - Fixed-order sums (CPU reference: rdx_central_power_sums, rdx_abs_dev_sum
+ *   and rdx_spread_sums, host/order_stats.c): one block of RDX_SUM_LANES threads
  *   per RDX_SUM_BLOCK values; thread l sums values l, l + LANES, ... of its
  *   block in index order, the lanes then combine as a tree in shared memory
  *   (l += l + s for s = LANES/2 .. 1) and thread 0 writes the block sum. The
@@ -54,6 +54,12 @@ struct abs_dev_terms {
     double c, lo, hi;
     static constexpr int count = 3;
     __device__ void add(double *acc, float x) const { rdx_abs_dev_terms_add(acc, x, c, lo, hi); }
+};
+
+struct spread_terms {
+    double mean, median, lo, hi;
+    static constexpr int count = RDX_SPREAD_TERMS;
+    __device__ void add(double *acc, float x) const { rdx_spread_terms_add(acc, x, mean, median, lo, hi); }
 };
 
 template <class Terms>
@@ -212,6 +218,11 @@ __global__ void __launch_bounds__(kThreads)
 int rdx_cuda_central_power_sums(const float *x, size_t n, double c, double *part)
 {
     return block_sums(x, n, power_terms{c}, part);
+}
+
+int rdx_cuda_spread_sums(const float *x, size_t n, double mean, double median, double lo, double hi, double *part)
+{
+    return block_sums(x, n, spread_terms{mean, median, lo, hi}, part);
 }
 
 int rdx_cuda_abs_dev_sums(const float *x, size_t n, double c, double lo, double hi, double *part)

@@ -74,6 +74,11 @@ int rdx_cuda_central_power_sums(const float *x, size_t n, double c, double *part
  * of block b with lo <= x <= hi. */
 int rdx_cuda_abs_dev_sums(const float *x, size_t n, double c, double lo, double hi, double *part);
 
+/* The same with part[b*13 + t] = the RDX_SPREAD_TERMS sums of
+ * rdx_spread_terms_add (host/order_stats.h) over block b: the intensity
+ * statistics' central moments and absolute deviations in one launch. */
+int rdx_cuda_spread_sums(const float *x, size_t n, double mean, double median, double lo, double hi, double *part);
+
 /* vals[i] = the ranks[i]-th smallest (0-based, < n) of x[0..n) for i < m <= 32,
  * by a radix select on the order-preserving integer keys of the float bit
  * patterns (exact). Fails with cudaErrorInvalidValue for bad arguments. */

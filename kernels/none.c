@@ -51,6 +51,12 @@ int rdx_cuda_abs_dev_sums(const float *x, size_t n, double c, double lo, double 
     return NOT_BUILT;
 }
 
+int rdx_cuda_spread_sums(const float *x, size_t n, double mean, double median, double lo, double hi, double *part)
+{
+    (void)x, (void)n, (void)mean, (void)median, (void)lo, (void)hi, (void)part;
+    return NOT_BUILT;
+}
+
 int rdx_cuda_select_ranks(const float *x, size_t n, const size_t *ranks, size_t m, float *vals)
 {
     (void)x, (void)n, (void)ranks, (void)m, (void)vals;

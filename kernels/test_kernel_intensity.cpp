@@ -182,6 +182,19 @@ void sums_case(const char *what, const std::vector<float> &x)
     CHECK(!sa && !sb && same_bits(ca, cb, sizeof ca), "%s: abs dev sums CPU %.17g, kernel %.17g (%s)", what, ca[0],
           cb[0], err.msg);
 
+    /* The spread sums in one pass: CPU and kernel bit for bit, and each group
+     * the sum computed on its own. */
+    double spa[RDX_SPREAD_TERMS], spb[RDX_SPREAD_TERMS], alone[RDX_SPREAD_TERMS];
+    sa = rdx_spread_sums(x.data(), x.size(), 0.37, -1.5, -200.0, 2500.0, RDX_DEVICE_CPU, spa, &err);
+    sb = rdx_spread_sums(x.data(), x.size(), 0.37, -1.5, -200.0, 2500.0, RDX_DEVICE_CUDA, spb, &err);
+    CHECK(!sa && !sb && same_bits(spa, spb, sizeof spa), "%s: spread sums CPU %.17g, kernel %.17g (%s)", what, spa[1],
+          spb[1], err.msg);
+    rdx_central_power_sums(x.data(), x.size(), 0.37, RDX_DEVICE_CPU, alone, &err);
+    rdx_abs_dev_sum(x.data(), x.size(), 0.37, -INFINITY, INFINITY, RDX_DEVICE_CPU, &alone[4], &alone[5], &alone[6], &err);
+    rdx_abs_dev_sum(x.data(), x.size(), -1.5, -INFINITY, INFINITY, RDX_DEVICE_CPU, &alone[7], &alone[8], &alone[9], &err);
+    rdx_abs_dev_sum(x.data(), x.size(), 0.0, -200.0, 2500.0, RDX_DEVICE_CPU, &alone[10], &alone[11], &alone[12], &err);
+    CHECK(same_bits(spa, alone, sizeof spa), "%s: spread sums differ from the separate sums", what);
+
     const double q[9] = {0.0, 0.01, 0.10, 0.25, 0.5, 0.75, 0.9, 0.999, 1.0};
     double pa[9], pb[9];
     std::vector<float> scratch = x;
