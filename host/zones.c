@@ -650,8 +650,9 @@ typedef struct {
     zone_tables *t; /* per case */
 } zone_device;
 
-/* Voxels of one packed labelling: 16 bytes each on the device (grey,
- * distance, label, number), 64 MiB in all; a larger input is labelled alone. */
+/* Voxels up to which inputs share a labelling: 16 bytes each on the device
+ * (grey, distance, label, number; about 64 MiB, with the zone table up to
+ * twice that); an input above it is labelled alone, whatever its size. */
 #define ZONE_PACK_VOXELS ((size_t)1 << 22)
 
 /* The zone labellings the aggregations need (2D, then 3D) of the cases
@@ -693,6 +694,13 @@ static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, r
             voxels += v;
         }
         code = rdx_cuda_zones_label_packed(in + i, j - i, d->linkage, NULL, z + i, nz + i);
+        /* A shared labelling that failed (out of device memory): its inputs
+         * one after the other need less at once. */
+        if (code && j - i > 1) {
+            code = 0;
+            for (size_t k = i; !code && k < j; k++)
+                code = rdx_cuda_zones_label_packed(in + k, 1, d->linkage, NULL, z + k, nz + k);
+        }
     }
     if (!st && code)
         st = rdx_error_set(err, RDX_E_DEVICE, "%s: CUDA zone labelling: %s", fam, rdx_cuda_error_string(code));

@@ -148,6 +148,10 @@ static void compare_batch(const char *root)
 int main(int argc, char **argv)
 {
     const int ibsi = argc < 2 || !strcmp(argv[1], "ibsi"), sts = argc < 2 || !strcmp(argv[1], "sts");
+    if (!ibsi && !sts) {
+        fprintf(stderr, "usage: test_device_parity [ibsi|sts]\n");
+        return 2;
+    }
     const char *root = getenv("RDX_SOURCE_DIR");
     if (!root) root = ".";
     rdx_device d;
