@@ -321,12 +321,6 @@ static rdx_status read_mask(case_run *r, const rdx_case_spec *c, const rdx_grid 
     return st;
 }
 
-/* Features of case c on img and mask. With --device auto on a CUDA device, a
- * device failure (out of device memory, driver error) is reported and the
- * case is computed again on the CPU, so the volumes are kept until it
- * succeeds; they are also kept when keep_image is set (the next case of the
- * group shares the image); otherwise the pipeline takes them over (lower
- * peak memory). */
 /* Whether a device failure st of case c goes to the CPU (--device auto on a
  * CUDA device), which is said on stderr. */
 static int fall_back(const case_run *r, const rdx_case_spec *c, rdx_status st, const rdx_error *err)
@@ -337,6 +331,12 @@ static int fall_back(const case_run *r, const rdx_case_spec *c, rdx_status st, c
     return 1;
 }
 
+/* Features of case c on img and mask. With --device auto on a CUDA device, a
+ * device failure (out of device memory, driver error) is reported and the
+ * case is computed again on the CPU, so the volumes are kept until it
+ * succeeds; they are also kept when keep_image is set (the next case of the
+ * group shares the image); otherwise the pipeline takes them over (lower
+ * peak memory). */
 static rdx_status compute_case(const case_run *r, const rdx_case_spec *c, rdx_image *img, rdx_mask *mask,
                                int keep_image, double *values, rdx_error *err)
 {

@@ -341,21 +341,21 @@ static rdx_status intensity_families(const roi_intensities *r, const rdx_setting
     return st;
 }
 
-typedef rdx_status (*texture_family)(const rdx_texture_input *, const rdx_texture *, double *, rdx_error *);
-
 /* The jobs of a case after its ROI box is cut: the intensity families, then
- * the families on the box, morphology first (it takes the longest). */
+ * the families on the box, morphology first (it takes the longest). The
+ * grey-level families take several cases at once (rdx_cases_finish packs
+ * them on a CUDA device); a case alone is a batch of one. */
 static const struct {
     unsigned flag;
-    texture_family fn; /* NULL: intensity families (job 0) or morphology (job 1), which take all the settings */
+    rdx_family_cases_fn fn; /* NULL: intensity families (job 0) or morphology (job 1), which take all the settings */
 } job[] = {{RDX_FAMILY_IVH | RDX_FAMILY_IH | RDX_FAMILY_STAT, NULL},
            {RDX_FAMILY_MORPH, NULL},
-           {RDX_FAMILY_GLCM, rdx_family_glcm},
-           {RDX_FAMILY_GLRLM, rdx_family_glrlm},
-           {RDX_FAMILY_GLSZM, rdx_family_glszm},
-           {RDX_FAMILY_GLDZM, rdx_family_gldzm},
-           {RDX_FAMILY_NGTDM, rdx_family_ngtdm},
-           {RDX_FAMILY_NGLDM, rdx_family_ngldm}};
+           {RDX_FAMILY_GLCM, rdx_family_glcm_cases},
+           {RDX_FAMILY_GLRLM, rdx_family_glrlm_cases},
+           {RDX_FAMILY_GLSZM, rdx_family_glszm_cases},
+           {RDX_FAMILY_GLDZM, rdx_family_gldzm_cases},
+           {RDX_FAMILY_NGTDM, rdx_family_ngtdm_cases},
+           {RDX_FAMILY_NGLDM, rdx_family_ngldm_cases}};
 #define N_JOBS (sizeof job / sizeof *job)
 
 /* What the jobs read: the ROI intensities (NULL: job 0 has run already),
@@ -374,7 +374,9 @@ static rdx_status run_job(size_t j, const job_input *in, const rdx_settings *s, 
         return intensity_families(in->roi, s, device, values, err);
     if (j == 1)
         return rdx_family_morphology(in->box, s, values, err);
-    return job[j].fn(in->box, &s->texture, values, err);
+    rdx_status st;
+    job[j].fn(&in->box, 1, &s->texture, &values, &st, err);
+    return st;
 }
 
 static int job_runs(size_t j, const job_input *in, const rdx_settings *s)
@@ -497,7 +499,7 @@ static rdx_status finish_case(const rdx_prepared_case *pc, rdx_error *err)
     return run_jobs(&in, pc->has_box && pc->together, pc->s, pc->device, pc->values, err);
 }
 
-static void prepared_free(rdx_prepared_case *pc)
+void rdx_prepared_case_free(rdx_prepared_case *pc)
 {
     if (!pc)
         return;
@@ -563,26 +565,12 @@ static rdx_status prepare(work_set *w, const rdx_settings *s, rdx_device device,
         st = prepare_families(w, pc, err);
     work_free(w);
     if (st) {
-        prepared_free(pc);
+        rdx_prepared_case_free(pc);
         return named(st, image_path, err);
     }
     *out = pc;
     return RDX_OK;
 }
-
-/* The families whose matrices (or zones) several cases can count in shared kernel launches. */
-static const struct {
-    unsigned flag;
-    rdx_family_cases_fn fn;
-} packed[] = {{RDX_FAMILY_GLCM, rdx_family_glcm_cases},
-              {RDX_FAMILY_GLRLM, rdx_family_glrlm_cases},
-              {RDX_FAMILY_GLSZM, rdx_family_glszm_cases},
-              {RDX_FAMILY_GLDZM, rdx_family_gldzm_cases},
-              {RDX_FAMILY_NGTDM, rdx_family_ngtdm_cases},
-              {RDX_FAMILY_NGLDM, rdx_family_ngldm_cases}};
-#define N_PACKED (sizeof packed / sizeof *packed)
-#define PACKED_FAMILIES \
-    (RDX_FAMILY_GLCM | RDX_FAMILY_GLRLM | RDX_FAMILY_GLSZM | RDX_FAMILY_GLDZM | RDX_FAMILY_NGTDM | RDX_FAMILY_NGLDM)
 
 /* Box voxels that the cases finished together hold on the device at most
  * (about 16 bytes each); cases with larger boxes are finished alone. */
@@ -596,7 +584,7 @@ static size_t box_voxels(const rdx_prepared_case *pc)
 
 static int packable(const rdx_prepared_case *pc, const rdx_prepared_case *first)
 {
-    return pc && pc->device == RDX_DEVICE_CUDA && pc->has_box && (pc->s->families & PACKED_FAMILIES) &&
+    return pc && pc->device == RDX_DEVICE_CUDA && pc->has_box && (pc->s->families & GREY_LEVEL_FAMILIES) &&
            box_voxels(pc) <= PACK_VOXELS && (!first || pc->s == first->s);
 }
 
@@ -613,8 +601,8 @@ static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, 
     rdx_status *pst = malloc(m * sizeof *pst);
     rdx_error *perr = malloc(m * sizeof *perr);
     if (in && values && live && pst && perr) { /* else each case computes them alone */
-        for (size_t f = 0; f < N_PACKED; f++) {
-            if (!(s->families & packed[f].flag))
+        for (size_t j = 0; j < N_JOBS; j++) {
+            if (!job[j].fn || !(s->families & job[j].flag))
                 continue;
             size_t n = 0; /* the cases without a failure so far */
             for (size_t i = 0; i < m; i++)
@@ -624,7 +612,7 @@ static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, 
                     live[n++] = which[i];
                 }
             if (n)
-                packed[f].fn(in, n, &s->texture, values, pst, perr);
+                job[j].fn(in, n, &s->texture, values, pst, perr);
             for (size_t i = 0; i < n; i++)
                 if (pst[i]) {
                     st[live[i]] = pst[i];
@@ -632,7 +620,7 @@ static void finish_group(rdx_prepared_case **pc, const size_t *which, size_t m, 
                 }
         }
         for (size_t i = 0; i < m; i++)
-            pc[which[i]]->done = s->families & PACKED_FAMILIES;
+            pc[which[i]]->done = s->families & GREY_LEVEL_FAMILIES;
     }
     free(in);
     free(values);
@@ -682,14 +670,9 @@ void rdx_cases_finish(rdx_prepared_case **pc, size_t n, rdx_status *st, rdx_erro
             err[k] = e;
         }
         named(st[k], pc[k]->image_path, &err[k]);
-        prepared_free(pc[k]);
+        rdx_prepared_case_free(pc[k]);
         pc[k] = NULL;
     }
-}
-
-void rdx_prepared_case_free(rdx_prepared_case *pc)
-{
-    prepared_free(pc);
 }
 
 rdx_status rdx_case_prepare(const rdx_image *image, const rdx_mask *mask, const rdx_settings *s, rdx_device device,

@@ -713,7 +713,7 @@ static rdx_status zone_device_tables(void *arg, const size_t *which, size_t m, r
             }
     for (size_t j = 0; j < ni; j++) {
         free(dist[j]);
-        free(z ? z[j] : NULL);
+        free(z[j]); /* those not stored: all of them after a failure */
     }
     free(in);
     free(dist);
